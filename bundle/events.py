@@ -1,0 +1,182 @@
+"""Typed records of bundle format v1 (see docs/format.md).
+
+Every line of ``events.jsonl`` after the header decodes into exactly one of the
+event structs below; the ``type`` field is the tag. Structs are frozen so that
+an event read from disk can be shared between the reader, the action reducer
+and the replayer without anybody changing it underneath the others.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+FORMAT_NAME = "wf-bundle"
+FORMAT_VERSION = 1
+
+Button = Literal["left", "middle", "right", "back", "forward"]
+BUTTONS: tuple[str, ...] = ("left", "middle", "right", "back", "forward")
+
+ScreenReason = Literal["start", "pre", "post", "stop", "mark", "resume", "sync"]
+
+
+class _Event(msgspec.Struct, frozen=True, tag_field="type", kw_only=True):
+    """Common base: ``t`` is seconds since the recording's monotonic origin."""
+
+    t: float
+
+
+class MouseMove(_Event, frozen=True, tag="mouse_move"):
+    x: int
+    y: int
+
+
+class MouseDown(_Event, frozen=True, tag="mouse_down"):
+    x: int
+    y: int
+    button: Button
+
+
+class MouseUp(_Event, frozen=True, tag="mouse_up"):
+    x: int
+    y: int
+    button: Button
+
+
+class Scroll(_Event, frozen=True, tag="scroll"):
+    """One wheel notch or a burst of them: ``dy`` > 0 scrolls up, ``dx`` > 0 right."""
+
+    x: int
+    y: int
+    dx: int
+    dy: int
+
+
+class KeyDown(_Event, frozen=True, tag="key_down"):
+    """``key``: pyautogui name; ``char``: typed text or None; ``keysym``/``keycode``: X11's."""
+
+    key: str
+    char: str | None = None
+    keysym: int | None = None
+    keycode: int | None = None
+
+
+class KeyUp(_Event, frozen=True, tag="key_up"):
+    key: str
+    char: str | None = None
+    keysym: int | None = None
+    keycode: int | None = None
+
+
+class Redacted(_Event, frozen=True, tag="redacted"):
+    """A key event kept only for its timing (typed into an excluded window)."""
+
+    kind: Literal["key_down", "key_up"]
+
+
+class Screen(_Event, frozen=True, tag="screen"):
+    """A stored screenshot. ``path`` is relative to the bundle; ``hash`` is xxh3-128 of its RGB pixels."""
+
+    path: str
+    width: int
+    height: int
+    hash: str
+    reason: ScreenReason
+    captured: float
+    x: int = 0
+    y: int = 0
+
+
+class Window(_Event, frozen=True, tag="window"):
+    """The focused top-level window."""
+
+    title: str
+    wm_class: str | None = None
+    pid: int | None = None
+    id: int | None = None
+    x: int = 0
+    y: int = 0
+    width: int = 0
+    height: int = 0
+    excluded: bool = False
+
+
+class Mark(_Event, frozen=True, tag="mark"):
+    label: str | None = None
+
+
+class Pause(_Event, frozen=True, tag="pause"):
+    reason: str | None = None
+
+
+class Resume(_Event, frozen=True, tag="resume"):
+    reason: str | None = None
+
+
+class Stop(_Event, frozen=True, tag="stop"):
+    """Last event of a cleanly finished recording."""
+
+    reason: str
+    events: int
+    dropped: int
+    screens: int
+
+
+Event = (
+    MouseMove | MouseDown | MouseUp | Scroll | KeyDown | KeyUp | Redacted
+    | Screen | Window | Mark | Pause | Resume | Stop
+)
+EVENT_TYPES: dict[str, type[_Event]] = {
+    cls.__struct_config__.tag: cls  # type: ignore[misc]
+    for cls in (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp, Redacted,
+                Screen, Window, Mark, Pause, Resume, Stop)
+}
+
+
+class Monitor(msgspec.Struct, frozen=True):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class ScreenGeometry(msgspec.Struct, frozen=True):
+    """The whole virtual screen plus each monitor; ``scale`` is device pixels per logical pixel."""
+
+    width: int
+    height: int
+    monitors: list[Monitor]
+    scale: float = 1.0
+
+
+class RecorderInfo(msgspec.Struct, frozen=True):
+    name: str
+    version: str
+    options: dict[str, object] = msgspec.field(default_factory=dict)
+
+
+class PlatformInfo(msgspec.Struct, frozen=True):
+    system: str
+    release: str = ""
+    display: str = ""
+    python: str = ""
+
+
+class Header(msgspec.Struct, frozen=True, kw_only=True):
+    """Line 1 of ``events.jsonl``."""
+
+    format: Literal["wf-bundle"]
+    version: int
+    started: str
+    recorder: RecorderInfo
+    platform: PlatformInfo
+    screen: ScreenGeometry
+    task: str | None = None
+    launch: str | None = None
+    redactions: list[dict[str, object]] = msgspec.field(default_factory=list)
+
+
+def to_dict(obj: msgspec.Struct) -> dict[str, object]:
+    """A JSON-ready dict of an event or header, with the ``type`` tag for events."""
+    return msgspec.to_builtins(obj)  # type: ignore[no-any-return]

@@ -1,0 +1,83 @@
+"""What `wf inspect` reports about a bundle, computed in one streaming pass."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import msgspec
+
+from wf.bundle.events import Mark, Screen, Stop, Window
+from wf.bundle.reader import Bundle
+
+
+class MarkInfo(msgspec.Struct, frozen=True):
+    t: float
+    label: str | None
+
+
+class Summary(msgspec.Struct, kw_only=True):
+    path: str
+    version: int
+    started: str
+    duration: float
+    screen: dict[str, object]
+    task: str | None
+    launch: str | None
+    counts: dict[str, int]
+    events: int
+    screens: int
+    screen_events: int
+    bytes: int
+    marks: list[MarkInfo]
+    windows: list[str]
+    stopped: str | None
+    dropped: int
+    warnings: list[str]
+
+
+def disk_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def summarize(bundle: Bundle) -> Summary:
+    counts: Counter[str] = Counter()
+    files: set[str] = set()
+    marks: list[MarkInfo] = []
+    titles: dict[str, None] = {}
+    last_t = 0.0
+    stop: Stop | None = None
+    n = 0
+    for ev in bundle.events():
+        n += 1
+        kind = type(ev)
+        counts[kind] += 1
+        last_t = ev.t
+        if kind is Screen:
+            files.add(ev.path)  # type: ignore[union-attr]
+        elif kind is Mark:
+            marks.append(MarkInfo(ev.t, ev.label))  # type: ignore[union-attr]
+        elif kind is Window:
+            titles.setdefault(ev.title, None)  # type: ignore[union-attr]
+        elif kind is Stop:
+            stop = ev  # type: ignore[assignment]
+    h = bundle.header
+    return Summary(
+        path=str(bundle.path),
+        version=h.version,
+        started=h.started,
+        duration=round(last_t, 6),
+        screen=msgspec.to_builtins(h.screen),
+        task=h.task,
+        launch=h.launch,
+        counts={k.__struct_config__.tag: v for k, v in counts.items()},  # type: ignore[attr-defined]
+        events=n,
+        screens=len(files),
+        screen_events=counts[Screen],
+        bytes=disk_bytes(bundle.path),
+        marks=marks,
+        windows=list(titles),
+        stopped=stop.reason if stop else None,
+        dropped=stop.dropped if stop else 0,
+        warnings=list(bundle.warnings),
+    )

@@ -1,0 +1,3 @@
+from wf.cli.main import main
+
+main()

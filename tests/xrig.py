@@ -1,0 +1,113 @@
+"""The virtual-display test rig: real Xvfb, real apps, real input injected with xdotool."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from wf.replayer.xvfb import VirtualDisplay
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+WF = [sys.executable, "-m", "wf.cli"]
+
+
+class Display:
+    """A running Xvfb plus helpers to launch apps and inject input on it."""
+
+    def __init__(self, vd: VirtualDisplay) -> None:
+        self.vd = vd
+        self.name = vd.display
+        self.width = vd.width
+        self.height = vd.height
+        self._procs: list[subprocess.Popen[bytes]] = []
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = self.vd.env()
+        env.update(extra)
+        return env
+
+    def xdotool(self, *args: str | int, check: bool = True, timeout: float = 30) -> str:
+        res = subprocess.run(["xdotool", *map(str, args)], env=self.env(), capture_output=True,
+                             text=True, timeout=timeout)
+        if check and res.returncode != 0:
+            raise RuntimeError(f"xdotool {args} failed: {res.stderr.strip()}")
+        return res.stdout.strip()
+
+    def launch(self, cmd: str | Sequence[str], **popen: object) -> subprocess.Popen[bytes]:
+        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+        proc = subprocess.Popen(argv, env=self.env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True, **popen)  # type: ignore[call-overload]
+        self._procs.append(proc)
+        return proc
+
+    def wait_window(self, *search: str, timeout: float = 15) -> str:
+        """Block until a window matching ``xdotool search`` args is visible; return its id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.xdotool("search", "--onlyvisible", *search, check=False)
+            if out:
+                return out.splitlines()[-1]
+            time.sleep(0.05)
+        raise TimeoutError(f"no window {search} on {self.name}")
+
+    def pointer(self) -> tuple[int, int]:
+        out = self.xdotool("getmouselocation", "--shell")
+        vals = dict(line.split("=", 1) for line in out.splitlines())
+        return int(vals["X"]), int(vals["Y"])
+
+    def screenshot_rgb(self) -> tuple[bytes, int, int]:
+        import mss
+
+        old = os.environ.get("DISPLAY")
+        os.environ["DISPLAY"] = self.name
+        try:
+            with mss.mss() as sct:
+                shot = sct.grab(sct.monitors[0])
+                return shot.rgb, shot.width, shot.height
+        finally:
+            if old is None:
+                os.environ.pop("DISPLAY", None)
+            else:
+                os.environ["DISPLAY"] = old
+
+    def kill_apps(self) -> None:
+        for p in self._procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        self._procs.clear()
+
+
+@contextmanager
+def display(width: int = 1280, height: int = 800) -> Iterator[Display]:
+    vd = VirtualDisplay(width=width, height=height).start()
+    d = Display(vd)
+    try:
+        yield d
+    finally:
+        d.kill_apps()
+        vd.stop()
+
+
+def wf(*args: str | os.PathLike[str], env: dict[str, str] | None = None, timeout: float = 120,
+       input: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `wf` command line in a subprocess."""
+    return subprocess.run([*WF, *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=timeout, input=input.decode() if input else None)
+
+
+def require(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        raise RuntimeError(f"missing tools {missing}: run `make setup`")

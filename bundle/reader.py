@@ -103,7 +103,7 @@ def parse_header(line: bytes, where: Path) -> Header:
         )
     try:
         return _HEADER_DECODER.decode(line)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise _validation_error(exc, where, 1, "header") from None
 
 
@@ -126,7 +126,7 @@ def iter_events(path: Path, warns: list[str] | None = None) -> Iterator[Event]:
                     continue
                 try:
                     ev = decode(line)
-                except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
                     if _is_unknown_type(line):
                         continue
                     raise _line_error(exc, line, path, lineno) from None
@@ -143,7 +143,7 @@ def iter_events(path: Path, warns: list[str] | None = None) -> Iterator[Event]:
             return
         try:
             ev = decode(tail)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
             msg = f"{path}:{lineno}: last line is truncated (recording was interrupted); ignored"
             if warns is not None:
                 warns.append(msg)

@@ -64,7 +64,7 @@ class BundleWriter:
         self.path = Path(path)
         prepare_directory(self.path)
         self.events_path = self.path / EVENTS_FILE
-        self._fd = os.open(self.events_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
+        self._fd = os.open(self.events_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
         self._buf = bytearray()
         self._flush_interval = flush_interval
         self._last_flush = time.monotonic()
@@ -72,6 +72,7 @@ class BundleWriter:
         self.lines = 0
         self.screens_written = 0
         self.closed = False
+        self.failed: EnvironmentProblem | None = None  # set once a write hit a full or broken disk
         self._buf += orjson.dumps(msgspec.to_builtins(header)) + b"\n"
         self.flush()
 
@@ -89,6 +90,8 @@ class BundleWriter:
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
+        if self.failed is not None:
+            raise self.failed
         if not self._buf:
             return
         view = memoryview(self._buf)
@@ -102,7 +105,9 @@ class BundleWriter:
             view.release()
             del self._buf[:done]
             self._drop_partial_line()
-            raise _disk_error(exc, self.events_path) from None
+            self._buf.clear()
+            self.failed = _disk_error(exc, self.events_path)
+            raise self.failed from None
         view.release()
         self._buf.clear()
 
@@ -164,8 +169,9 @@ class BundleWriter:
         if self.closed:
             return
         try:
-            self.flush()
-            os.fsync(self._fd)
+            if self.failed is None:
+                self.flush()
+                os.fsync(self._fd)
         finally:
             os.close(self._fd)
             self.closed = True

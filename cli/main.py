@@ -8,8 +8,8 @@ import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 import typer
-from typer.exceptions import TyperException
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from wf.bundle.errors import ExitCode, WfError
 from wf.cli import inspect, validate

@@ -1,0 +1,183 @@
+"""Parquet export: one row per step, Hugging Face ``Image``-compatible columns, small row groups.
+
+Files are ``data/train-NNNNN-of-MMMMM.parquet`` (the layout ``datasets.load_dataset(DIR)`` detects).
+Images go in ``struct{bytes: binary, path: string}`` columns and the schema carries the ``huggingface``
+features metadata, so ``datasets`` decodes them as ``Image`` without being told. The column list is
+documented in docs/export.md; :data:`SCHEMA` is the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from wf.bundle.export_steps import Episode, StepRow
+from wf.bundle.export_writer import MIB, OutputFile, WriterConfig, finalize_shards
+
+IMAGE_TYPE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
+
+SCHEMA = pa.schema([
+    pa.field("episode_id", pa.string(), nullable=False),
+    pa.field("bundle", pa.string(), nullable=False),
+    pa.field("step", pa.int32(), nullable=False),
+    pa.field("position", pa.int32(), nullable=False),
+    pa.field("instruction", pa.string()),
+    pa.field("outcome", pa.string(), nullable=False),
+    pa.field("image", IMAGE_TYPE),
+    pa.field("post_image", IMAGE_TYPE),
+    pa.field("action_type", pa.string(), nullable=False),
+    pa.field("action", pa.string(), nullable=False),
+    pa.field("pyautogui", pa.string(), nullable=False),
+    pa.field("coords", pa.string(), nullable=False),
+    pa.field("description", pa.string(), nullable=False),
+    pa.field("previous_actions", pa.string(), nullable=False),
+    pa.field("window_title", pa.string()),
+    pa.field("window_class", pa.string()),
+    pa.field("note", pa.string()),
+    pa.field("thought", pa.string()),
+    pa.field("label", pa.string()),
+    pa.field("dropped", pa.bool_(), nullable=False),
+    pa.field("t_start", pa.float64(), nullable=False),
+    pa.field("t_end", pa.float64(), nullable=False),
+    pa.field("screen_width", pa.int32(), nullable=False),
+    pa.field("screen_height", pa.int32(), nullable=False),
+    pa.field("image_width", pa.int32()),
+    pa.field("image_height", pa.int32()),
+    pa.field("tags", pa.list_(pa.string())),
+    pa.field("quality", pa.int32()),
+])
+
+_HF_DTYPES = {pa.string(): "string", pa.int32(): "int32", pa.float64(): "float64", pa.bool_(): "bool"}
+
+
+def hf_features() -> dict[str, Any]:
+    """The ``datasets`` Features of :data:`SCHEMA` (``Image`` for the two image columns)."""
+    feats: dict[str, Any] = {}
+    for f in SCHEMA:
+        if f.type == IMAGE_TYPE:
+            feats[f.name] = {"_type": "Image"}
+        elif pa.types.is_list(f.type):
+            feats[f.name] = {"feature": {"dtype": "string", "_type": "Value"}, "_type": "Sequence"}
+        else:
+            feats[f.name] = {"dtype": _HF_DTYPES[f.type], "_type": "Value"}
+    return {"info": {"features": feats}}
+
+
+SCHEMA_WITH_METADATA = SCHEMA.with_metadata({"huggingface": json.dumps(hf_features())})
+
+# Small row groups: readers (datasets streaming, DuckDB, Ray) fetch images a group at a time.
+ROW_GROUP_ROWS = 64
+ROW_GROUP_BYTES = 16 * MIB
+# Images are already compressed (PNG/WebP); compressing them again only costs time.
+COMPRESSION = {f.name: "zstd" for f in SCHEMA} | {"image.bytes": "none", "post_image.bytes": "none",
+                                                   "image.path": "zstd", "post_image.path": "zstd"}
+SHARD_STEM = "data/train"
+
+
+class ParquetExport:
+    def __init__(self, cfg: WriterConfig) -> None:
+        self.cfg = cfg
+        (cfg.out / "data").mkdir(parents=True, exist_ok=True)
+        self.files: list[OutputFile] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._current: OutputFile | None = None
+        self._rows: list[dict[str, Any]] = []
+        self._rows_bytes = 0
+        self._shard_bytes = 0  # estimated: raw bytes of everything in the shard so far
+        self._episodes_in_shard: set[str] = set()
+        self._group_bytes = min(ROW_GROUP_BYTES, max(cfg.shard_bytes // 4, 1))
+
+    def add(self, episode: Episode) -> None:
+        for step in episode.steps:
+            row, nbytes = _row(episode, step)
+            if self._shard_bytes and self._shard_bytes + nbytes > self.cfg.shard_bytes:
+                self._close_shard()
+            self._rows.append(row)
+            self._rows_bytes += nbytes
+            self._shard_bytes += nbytes
+            self._episodes_in_shard.add(episode.episode_id)
+            if len(self._rows) >= ROW_GROUP_ROWS or self._rows_bytes >= self._group_bytes:
+                self._flush()
+
+    def _open(self) -> pq.ParquetWriter:
+        if self._writer is None:
+            rel = f"{SHARD_STEM}-{len(self.files):05d}.parquet"
+            self._current = OutputFile(rel)
+            self._writer = pq.ParquetWriter(self.cfg.out / rel, SCHEMA_WITH_METADATA, compression=COMPRESSION,
+                                            write_statistics=False, store_schema=True)
+        return self._writer
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        table = pa.Table.from_pylist(self._rows, schema=SCHEMA_WITH_METADATA)
+        self._open().write_table(table, row_group_size=len(self._rows))
+        assert self._current is not None
+        self._current.steps += len(self._rows)
+        self._rows = []
+        self._rows_bytes = 0
+
+    def _close_shard(self) -> None:
+        self._flush()
+        if self._writer is not None and self._current is not None:
+            self._writer.close()
+            self._current.bytes = (self.cfg.out / self._current.path).stat().st_size
+            self._current.episodes = len(self._episodes_in_shard)
+            self.files.append(self._current)
+        self._writer = None
+        self._current = None
+        self._shard_bytes = 0
+        self._episodes_in_shard = set()
+
+    def close(self) -> list[OutputFile]:
+        self._close_shard()
+        return finalize_shards(self.cfg.out, self.files, SHARD_STEM, "parquet")
+
+
+def _image(ref: Any) -> tuple[dict[str, Any] | None, int]:
+    if ref is None:
+        return None, 0
+    data = ref.read()
+    return {"bytes": data, "path": ref.name}, len(data)
+
+
+def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
+    pre, pre_n = _image(s.pre)
+    post, post_n = _image(s.post)
+    action = s.action_json
+    row = {
+        "episode_id": ep.episode_id,
+        "bundle": ep.name,
+        "step": s.step,
+        "position": s.position,
+        "instruction": ep.instruction,
+        "outcome": ep.outcome,
+        "image": pre,
+        "post_image": post,
+        "action_type": s.kind,
+        "action": action,
+        "pyautogui": s.code,
+        "coords": ep.coords,
+        "description": s.description,
+        "previous_actions": s.previous,
+        "window_title": s.window_title,
+        "window_class": s.window_class,
+        "note": s.note,
+        "thought": s.thought,
+        "label": s.label,
+        "dropped": s.dropped,
+        "t_start": s.t_start,
+        "t_end": s.t_end,
+        "screen_width": ep.screen[0],
+        "screen_height": ep.screen[1],
+        "image_width": s.pre.width if s.pre else None,
+        "image_height": s.pre.height if s.pre else None,
+        "tags": list(ep.tags),
+        "quality": ep.quality,
+    }
+    text = len(action) + len(s.code) + len(s.description) + len(s.previous) + len(ep.instruction or "") + 256
+    return row, pre_n + post_n + text
+

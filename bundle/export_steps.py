@@ -1,0 +1,223 @@
+"""One bundle → one :class:`Episode` of exportable steps (runs inside the export workers).
+
+Everything a format writer needs is computed here, in parallel, per bundle: the reduced actions, the
+annotations, each step's action as JSON and as pyautogui code in the chosen coordinates, the previous
+actions as text, and the images (prepared, not read). Writers then only lay the episode out on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import xxhash
+
+from wf.bundle.export_coords import to_coord
+from wf.bundle.export_images import ImagePreparer, ImageRef, ImageSpec
+from wf.bundle.reader import Bundle
+
+# Actions that are not something an agent does (recorder marks) are not training steps.
+NON_STEP_KINDS = frozenset({"mark"})
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectOptions:
+    """What a worker needs to know (picklable)."""
+
+    coords: str
+    include_dropped: bool = False
+    history: int = 5
+    images: ImageSpec = field(default_factory=ImageSpec)
+    want_images: bool = True
+    want_program: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """One exported step; ``step`` is the action index in the bundle (what annotations refer to)."""
+
+    step: int
+    position: int
+    kind: str
+    action: dict[str, Any]
+    code: str
+    description: str
+    previous: str
+    window_title: str | None
+    window_class: str | None
+    note: str | None
+    thought: str | None
+    label: str | None
+    dropped: bool
+    t_start: float
+    t_end: float
+    pre: ImageRef | None
+    post: ImageRef | None
+
+    @property
+    def action_json(self) -> str:
+        return orjson.dumps(self.action, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    episode_id: str
+    bundle: str
+    name: str
+    started: str
+    instruction: str | None
+    outcome: str
+    tags: tuple[str, ...]
+    quality: int | None
+    screen: tuple[int, int]
+    coords: str
+    steps: tuple[StepRow, ...]
+    actions_total: int
+    dropped: int
+    program: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    bundle: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """The action and annotation APIs, behind one seam so unit tests can substitute them."""
+
+    load_actions: Callable[[Bundle], Sequence[Any]]
+    load_annotations: Callable[[Bundle], Any]
+    to_pyautogui_program: Callable[..., str]
+
+
+def real_sources() -> Sources:
+    from wf.bundle.actions import load_actions, to_pyautogui_program
+    from wf.bundle.annotations import load_annotations
+
+    return Sources(load_actions, load_annotations, to_pyautogui_program)
+
+
+# Tests replace this (before forking workers) to run against stand-ins; None means the real modules.
+SOURCES: Sources | None = None
+
+
+def episode_id(path: Path, started: str) -> str:
+    """Stable id: the bundle directory name plus a short hash of the header's start time."""
+    name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
+    return f"{name}-{xxhash.xxh3_64_hexdigest(started.encode())[:8]}"
+
+
+def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode:
+    """Read one bundle into an :class:`Episode`; raises ``WfError`` for a bundle that cannot be exported."""
+    src = SOURCES or real_sources()
+    bundle = Bundle.open(path)
+    header = bundle.header
+    eid = eid or episode_id(bundle.path, header.started)
+    size = (header.screen.width, header.screen.height)
+    actions = list(src.load_actions(bundle))
+    ann = src.load_annotations(bundle)
+    dropped_ids = frozenset(ann.dropped)
+    images = ImagePreparer(bundle, opts.images, Path(tmpdir) / eid, eid) if opts.want_images else None
+
+    rows: list[StepRow] = []
+    history: list[str] = []
+    dropped = 0
+    for act in actions:
+        is_dropped = act.index in dropped_ids
+        if is_dropped:
+            dropped += 1
+        if act.kind in NON_STEP_KINDS or (is_dropped and not opts.include_dropped):
+            continue
+        sa = ann.steps.get(act.index)
+        rows.append(StepRow(
+            step=act.index,
+            position=len(rows),
+            kind=act.kind,
+            action=action_json(act, size, opts.coords),
+            code=act.to_pyautogui(coords=opts.coords, size=size),
+            description=act.describe(),
+            previous="\n".join(history[-opts.history:]) if opts.history > 0 else "",
+            window_title=act.window,
+            window_class=act.window_class,
+            note=sa.note if sa else None,
+            thought=sa.thought if sa else None,
+            label=sa.label if sa else None,
+            dropped=is_dropped,
+            t_start=act.t_start,
+            t_end=act.t_end,
+            pre=images.get(act.pre_screen) if images else None,
+            post=images.get(act.post_screen) if images else None,
+        ))
+        history.append(act.describe())
+
+    program = None
+    if opts.want_program:
+        kept = [a for a in actions if opts.include_dropped or a.index not in dropped_ids]
+        program = src.to_pyautogui_program(kept, header, coords=opts.coords)
+    instruction = ann.task if ann.task is not None else header.task
+    return Episode(
+        episode_id=eid, bundle=str(bundle.path), name=bundle.path.name, started=header.started,
+        instruction=instruction, outcome=ann.outcome or "unknown", tags=tuple(ann.tags),
+        quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
+        actions_total=len(actions), dropped=dropped, program=program,
+        warnings=tuple(bundle.warnings) + tuple(ann.warnings),
+    )
+
+
+_COORD_KEYS = (("x", 0), ("y", 1), ("end_x", 0), ("end_y", 1))
+
+
+def action_json(act: Any, size: tuple[int, int], coords: str) -> dict[str, Any]:
+    """``Action.to_json()`` with its screen positions in ``coords`` (and ``coords`` named in it)."""
+    d = dict(act.to_json())
+    for key, axis in _COORD_KEYS:
+        v = d.get(key)
+        if isinstance(v, int) and not isinstance(v, bool):
+            d[key] = to_coord(v, size[axis], coords)
+    path = d.get("path")
+    if path:
+        d["path"] = [[p[0], to_coord(p[1], size[0], coords), to_coord(p[2], size[1], coords)] for p in path]
+    d["coords"] = coords
+    return d
+
+
+def step_metadata(ep: Episode, s: StepRow) -> dict[str, Any]:
+    """A step's fields as plain JSON (everything but the image bytes), as WebDataset's ``.json``."""
+    return {
+        "episode_id": ep.episode_id,
+        "bundle": ep.name,
+        "step": s.step,
+        "position": s.position,
+        "instruction": ep.instruction,
+        "outcome": ep.outcome,
+        "action_type": s.kind,
+        "action": s.action,
+        "pyautogui": s.code,
+        "coords": ep.coords,
+        "description": s.description,
+        "previous_actions": s.previous,
+        "window_title": s.window_title,
+        "window_class": s.window_class,
+        "note": s.note,
+        "thought": s.thought,
+        "label": s.label,
+        "dropped": s.dropped,
+        "t_start": s.t_start,
+        "t_end": s.t_end,
+        "screen_width": ep.screen[0],
+        "screen_height": ep.screen[1],
+        "image": s.pre.name if s.pre else None,
+        "post_image": s.post.name if s.post else None,
+        "image_width": s.pre.width if s.pre else None,
+        "image_height": s.pre.height if s.pre else None,
+        "tags": list(ep.tags),
+        "quality": ep.quality,
+    }

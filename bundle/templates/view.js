@@ -1,0 +1,354 @@
+/* wf view: renders the page from the JSON in #wf-data.
+   Rule: recorded strings reach the page only through textContent / setAttribute, never innerHTML. */
+(function () {
+  'use strict';
+  var D = JSON.parse(document.getElementById('wf-data').textContent);
+  var steps = D.steps, images = D.images, report = D.report;
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var CARD_W = 156, BUFFER = 6;
+  var current = -1;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function sv(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    if (attrs) for (var k in attrs) if (attrs[k] !== null && attrs[k] !== undefined) e.setAttribute(k, attrs[k]);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function fmtT(t) { return (t === null || t === undefined) ? '—' : Number(t).toFixed(3) + ' s'; }
+  function clip(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+  function chk(s) { return (report && s.chk !== null && s.chk !== undefined) ? report.checkpoints[s.chk] : null; }
+
+  /* ---------- warnings ---------- */
+  if (D.warnings && D.warnings.length) {
+    var w = $('warnings');
+    D.warnings.forEach(function (m) { w.appendChild(el('div', null, '⚠ ' + m)); });
+    w.hidden = false;
+  }
+
+  /* ---------- pictures with the action drawn on them ---------- */
+  function picture(frame, imgIdx, step, draw) {
+    clear(frame);
+    var im = (imgIdx === null || imgIdx === undefined) ? null : images[imgIdx];
+    if (!im || !im.src) {
+      frame.appendChild(el('div', { 'class': 'noimg' }, im ? 'screen file missing: ' + im.name : 'no screen recorded'));
+      return;
+    }
+    var img = el('img', { src: im.src, alt: im.name, decoding: 'async', width: im.w, height: im.h });
+    frame.appendChild(img);
+    if (draw && step && im.w && im.h) frame.appendChild(overlay(step, im));
+  }
+
+  function label(g, x, y, text, fs, anchorRight) {
+    var t = sv('text', { x: 0, y: 0, 'class': 'ov-text', 'font-size': fs }, text);
+    var w = String(text).length * fs * 0.62 + fs * 0.8, h = fs * 1.5;
+    var bx = anchorRight ? x - w : x, by = y - h;
+    g.appendChild(sv('rect', { x: bx, y: by, width: w, height: h, rx: fs * 0.3, 'class': 'ov-box' }));
+    t.setAttribute('x', bx + fs * 0.4); t.setAttribute('y', by + fs * 1.1);
+    g.appendChild(t);
+  }
+
+  function overlay(s, im) {
+    var W = im.w, H = im.h, ox = im.x || 0, oy = im.y || 0;
+    var svg = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+    var g = sv('g');
+    svg.appendChild(g);
+    var u = Math.max(W, H) / 100;  // one "unit" scales marks with the screenshot
+    var fs = Math.max(11, u * 1.6), sw = Math.max(2, u * 0.35);
+    var has = s.x !== null && s.x !== undefined && s.y !== null && s.y !== undefined;
+    var x = has ? s.x - ox : null, y = has ? s.y - oy : null;
+    var lx = has ? Math.min(Math.max(x + u * 2.5, 0), W - u * 20) : u, ly = has ? Math.max(y - u * 2.5, fs * 1.6) : fs * 2;
+    var mods = (s.mods && s.mods.length) ? s.mods.join('+') + '+' : '';
+    if (s.kind === 'click' && has) {
+      g.appendChild(sv('circle', { cx: x, cy: y, r: u * 2.2, 'class': 'ov-ring', 'stroke-width': sw }));
+      g.appendChild(sv('circle', { cx: x, cy: y, r: sw, fill: '#d92d20' }));
+      label(g, lx, ly, mods + (s.button || 'left') + ' ×' + (s.count || 1), fs);
+    } else if (s.kind === 'drag' && has) {
+      var pts = (s.path && s.path.length > 1) ? s.path : [[s.x, s.y], [s.ex, s.ey]];
+      g.appendChild(sv('polyline', { points: pts.map(function (p) { return (p[0] - ox) + ',' + (p[1] - oy); }).join(' '),
+        'class': 'ov-path', 'stroke-width': sw }));
+      g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
+      var e = pts[pts.length - 1];
+      g.appendChild(sv('rect', { x: e[0] - ox - u, y: e[1] - oy - u, width: 2 * u, height: 2 * u, fill: '#d92d20' }));
+      label(g, lx, ly, 'drag ' + mods + (s.button || 'left'), fs);
+    } else if (s.kind === 'scroll' && has) {
+      var len = u * 7, dx = Math.sign(s.dx || 0), dy = -Math.sign(s.dy || 0);  // dy > 0 scrolls up
+      if (!dx && !dy) dy = -1;
+      var n = Math.hypot(dx, dy), tx = x + dx / n * len, ty = y + dy / n * len;
+      var a = Math.atan2(ty - y, tx - x), hl = u * 2;
+      g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
+      g.appendChild(sv('path', { d: 'M' + x + ',' + y + 'L' + tx + ',' + ty +
+        'M' + (tx - hl * Math.cos(a - 0.5)) + ',' + (ty - hl * Math.sin(a - 0.5)) + 'L' + tx + ',' + ty +
+        'L' + (tx - hl * Math.cos(a + 0.5)) + ',' + (ty - hl * Math.sin(a + 0.5)),
+        'class': 'ov-arrow', 'stroke-width': sw * 1.5 }));
+      label(g, lx, ly, 'scroll dx=' + (s.dx || 0) + ' dy=' + (s.dy || 0), fs);
+    } else if (s.kind === 'move' && has) {
+      g.appendChild(sv('circle', { cx: x, cy: y, r: u * 1.2, 'class': 'ov-ring', 'stroke-width': sw, 'stroke-dasharray': u * 0.6 }));
+      label(g, lx, ly, 'hover ' + Number(s.duration || 0).toFixed(2) + ' s', fs);
+    } else if (s.kind === 'type') {
+      if (has) g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
+      label(g, has ? lx : u, has ? ly : H - u, '⌨ ' + clip(JSON.stringify(s.text || ''), 70), fs);
+    } else if (s.kind === 'key' || s.kind === 'hotkey') {
+      label(g, W - u, fs * 2.2, '⌨ ' + (s.keys || []).join('+'), fs * 1.3, true);
+    } else if (s.kind === 'wait') {
+      label(g, W - u, fs * 2.2, 'wait ' + Number(s.duration || (s.t1 - s.t0)).toFixed(2) + ' s', fs * 1.3, true);
+    } else if (s.kind === 'mark') {
+      label(g, W - u, fs * 2.2, '⚑ ' + clip(s.text || 'mark', 60), fs * 1.3, true);
+    } else if (has) {
+      g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
+    }
+    return svg;
+  }
+
+  /* ---------- the film strip: only the visible cards exist in the DOM ---------- */
+  var strip = $('strip'), inner = $('strip-inner');
+  inner.style.width = (steps.length * CARD_W + 8) + 'px';
+  var rendered = {};
+
+  function card(i) {
+    var s = steps[i], c = chk(s);
+    var cls = 'card' + (i === current ? ' selected' : '') + (s.ann && s.ann.dropped ? ' dropped' : '') +
+      (c ? (c.passed === false ? ' fail' : c.passed === true ? ' pass' : '') : '');
+    var d = el('div', { 'class': cls, 'data-step': i, role: 'button', title: s.desc });
+    d.style.left = (4 + i * CARD_W) + 'px';
+    var im = s.pre !== null && s.pre !== undefined ? images[s.pre] : null;
+    if (!im && s.post !== null && s.post !== undefined) im = images[s.post];
+    if (im && im.src) d.appendChild(el('img', { src: im.src, loading: 'lazy', decoding: 'async', alt: '' }));
+    else d.appendChild(el('div', { 'class': 'noimg' }, 'no screen'));
+    var l = el('div', { 'class': 'lbl' });
+    l.appendChild(el('b', null, '#' + s.i));
+    l.appendChild(document.createTextNode(s.kind + ' ' + (s.ann && s.ann.label ? s.ann.label : s.desc)));
+    d.appendChild(l);
+    d.addEventListener('click', function () { select(i); });
+    return d;
+  }
+
+  function renderStrip() {
+    var first = Math.max(0, Math.floor(strip.scrollLeft / CARD_W) - BUFFER);
+    var last = Math.min(steps.length - 1, Math.ceil((strip.scrollLeft + strip.clientWidth) / CARD_W) + BUFFER);
+    for (var k in rendered) {
+      var n = +k;
+      if (n < first || n > last) { inner.removeChild(rendered[k]); delete rendered[k]; }
+    }
+    for (var i = first; i <= last; i++) {
+      if (!rendered[i]) { rendered[i] = card(i); inner.appendChild(rendered[i]); }
+    }
+  }
+  var pending = false;
+  strip.addEventListener('scroll', function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; renderStrip(); });
+  });
+  window.addEventListener('resize', renderStrip);
+  strip.addEventListener('wheel', function (ev) {  // a vertical wheel scrolls the strip sideways
+    if (Math.abs(ev.deltaY) > Math.abs(ev.deltaX)) { strip.scrollLeft += ev.deltaY; ev.preventDefault(); }
+  }, { passive: false });
+
+  /* ---------- timeline ---------- */
+  var tl = $('timeline'), TLW = 1000, TLH = 56, dur = Math.max(D.timeline.duration || 0, 1e-6);
+  function tx(t) { return t / dur * TLW; }
+  function drawTimeline() {
+    var bins = D.timeline.bins || [], max = Math.max.apply(null, bins.concat([1])), bw = TLW / Math.max(bins.length, 1);
+    (D.timeline.pauses || []).forEach(function (p) {
+      var r = sv('rect', { x: tx(p[0]), y: 0, width: Math.max(tx(p[1]) - tx(p[0]), 1), height: TLH, 'class': 'pause' });
+      r.appendChild(sv('title', null, 'paused ' + fmtT(p[0]) + ' – ' + fmtT(p[1])));
+      tl.appendChild(r);
+    });
+    bins.forEach(function (c, i) {
+      if (!c) return;
+      var h = Math.max(1, c / max * (TLH - 14));
+      tl.appendChild(sv('rect', { x: i * bw, y: TLH - h, width: Math.max(bw - 0.5, 0.5), height: h, 'class': 'bin' }));
+    });
+    var fails = {};
+    steps.forEach(function (s) { var c = chk(s); if (c && c.passed === false) fails[s.i] = true; });
+    var stride = Math.max(1, Math.ceil(steps.length / 1500));  // thousands of ticks add nothing but DOM
+    steps.forEach(function (s, i) {
+      if (i % stride && !fails[s.i]) return;
+      tl.appendChild(sv('line', { x1: tx(s.t0), x2: tx(s.t0), y1: 0, y2: 8, 'class': 'tick' + (fails[s.i] ? ' fail' : '') }));
+    });
+    (D.timeline.marks || []).forEach(function (m) {
+      var l = sv('line', { x1: tx(m.t), x2: tx(m.t), y1: 0, y2: TLH, 'class': 'mark' });
+      l.appendChild(sv('title', null, 'mark ' + (m.label || '') + ' at ' + fmtT(m.t)));
+      tl.appendChild(l);
+    });
+    tl.appendChild(sv('line', { id: 'tl-cursor', x1: 0, x2: 0, y1: 0, y2: TLH, 'class': 'cursor' }));
+  }
+  tl.addEventListener('click', function (ev) {
+    var r = tl.getBoundingClientRect(), t = (ev.clientX - r.left) / r.width * dur, best = 0;
+    for (var i = 0; i < steps.length; i++) { if (steps[i].t0 <= t) best = i; else break; }
+    if (steps.length) select(best);
+  });
+
+  /* ---------- the selected step ---------- */
+  function row(tbody, k, v, cls) {
+    var tr = el('tr');
+    tr.appendChild(el('th', null, k));
+    tr.appendChild(el('td', cls ? { 'class': cls } : null, v === null || v === undefined || v === '' ? '—' : v));
+    tbody.appendChild(tr);
+  }
+  function pct(v) { return (v === null || v === undefined) ? null : (v * 100).toFixed(2) + ' %'; }
+
+  function showStep(s) {
+    $('step-no').textContent = '#' + s.i + ' / ' + (steps.length - 1);
+    $('step-kind').textContent = s.kind;
+    $('step-desc').textContent = s.desc;
+    picture($('shot-pre'), s.pre, s, true);
+    picture($('shot-post'), s.post, s, true);
+    var tb = $('props').tBodies[0]; clear(tb);
+    row(tb, 'window', s.window);
+    row(tb, 'window class', s.wclass);
+    row(tb, 'time', fmtT(s.t0) + ' → ' + fmtT(s.t1) + '  (' + (s.t1 - s.t0).toFixed(3) + ' s)');
+    var ev = s.ev || [];
+    row(tb, 'raw events', (ev[0] === null || ev[0] === undefined) ? null :
+      ev[0] + '–' + ev[1] + '  (events.jsonl lines ' + (ev[0] + 2) + '–' + (ev[1] + 2) + ')');
+    if (s.x !== null && s.x !== undefined) row(tb, 'position', '(' + s.x + ', ' + s.y + ')' +
+      (s.ex !== null && s.ex !== undefined ? ' → (' + s.ex + ', ' + s.ey + ')' : ''));
+    if (s.kind === 'type' || s.kind === 'mark') row(tb, 'text', s.text);
+    if (s.keys && s.keys.length) row(tb, 'keys', s.keys.join(' + '));
+    if (s.mods && s.mods.length) row(tb, 'modifiers', s.mods.join(' + '));
+    if (s.kind === 'scroll') row(tb, 'scroll', 'dx=' + s.dx + ' dy=' + s.dy);
+    var im = images[s.pre];
+    row(tb, 'screens', (im ? im.name : '—') + '  →  ' + (images[s.post] ? images[s.post].name : '—'));
+    var ann = $('step-ann'); clear(ann);
+    if (s.ann) {
+      [['label', s.ann.label], ['note', s.ann.note], ['thought', s.ann.thought]].forEach(function (p) {
+        if (p[1]) { var d = el('div'); d.appendChild(el('b', null, p[0])); d.appendChild(document.createTextNode(p[1])); ann.appendChild(d); }
+      });
+      if (s.ann.dropped) ann.appendChild(el('div', { 'class': 'bad' }, 'dropped from exports and action replay'));
+    }
+    ann.hidden = !ann.firstChild;
+    var c = chk(s), box = $('step-check');
+    box.hidden = !c;
+    if (c) {
+      var ctb = $('check-props').tBodies[0]; clear(ctb);
+      row(ctb, 'checkpoint', c.label);
+      row(ctb, 'result', c.passed === false ? 'FAIL' : c.passed === true ? 'pass' : 'unknown',
+        c.passed === false ? 'bad' : c.passed === true ? 'good' : null);
+      if (c.reason) row(ctb, 'reason', c.reason);
+      row(ctb, 'similarity', c.similarity === null ? null : c.similarity.toFixed(4));
+      row(ctb, 'pixels differing', pct(c.diff_fraction));
+      if (c.own_fraction !== null) row(ctb, 'pixels differing (viewer)', pct(c.own_fraction));
+      if (c.timing !== null) row(ctb, 'timing error', fmtT(c.timing));
+      if (c.pointer !== null) row(ctb, 'pointer error', c.pointer + ' px');
+      if (c.waited !== null) row(ctb, 'waited for screen', fmtT(c.waited));
+      picture($('chk-rec'), c.rec, s, false);
+      picture($('chk-rep'), c.rep, s, false);
+      picture($('chk-diff'), c.diff, s, false);
+    }
+  }
+
+  function select(i) {
+    if (!steps.length) return;
+    i = Math.max(0, Math.min(steps.length - 1, i));
+    var old = rendered[current];
+    if (old) old.classList.remove('selected');
+    current = i;
+    var s = steps[i];
+    showStep(s);
+    var left = 4 + i * CARD_W;
+    if (left < strip.scrollLeft || left + CARD_W > strip.scrollLeft + strip.clientWidth) {
+      strip.scrollLeft = left - (strip.clientWidth - CARD_W) / 2;
+    }
+    renderStrip();
+    if (rendered[i]) rendered[i].classList.add('selected');
+    var cur = $('tl-cursor');
+    if (cur) { cur.setAttribute('x1', tx(s.t0)); cur.setAttribute('x2', tx(s.t0)); }
+    if (history.replaceState) history.replaceState(null, '', '#step-' + s.i);
+  }
+
+  function nextFailure() {
+    if (!report) return;
+    for (var k = 1; k <= steps.length; k++) {
+      var j = (current + k) % steps.length, c = chk(steps[j]);
+      if (c && c.passed === false) { select(j); return; }
+    }
+  }
+
+  document.addEventListener('keydown', function (ev) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    var t = ev.target && ev.target.tagName;
+    if (t === 'INPUT' || t === 'TEXTAREA' || t === 'SELECT') return;
+    var k = ev.key;
+    if (k === 'ArrowRight' || k === 'j') select(current + 1);
+    else if (k === 'ArrowLeft' || k === 'k') select(current - 1);
+    else if (k === 'Home') select(0);
+    else if (k === 'End') select(steps.length - 1);
+    else if (k === 'f') nextFailure();
+    else return;
+    ev.preventDefault();
+  });
+
+  /* ---------- the replay report ---------- */
+  function plot(svg, series, unit) {
+    var W = 400, H = 140, L = 40, B = 18, T = 8;
+    if (!series || !series.length) { svg.appendChild(sv('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no data')); return; }
+    var xs = series.map(function (p) { return p[0]; }), ys = series.map(function (p) { return p[1]; });
+    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
+    var y0 = Math.min(0, Math.min.apply(null, ys)), y1 = Math.max(1e-9, Math.max.apply(null, ys));
+    function px(v) { return L + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (W - L - 6); }
+    function py(v) { return T + (1 - (v - y0) / (y1 - y0)) * (H - T - B); }
+    svg.appendChild(sv('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
+    svg.appendChild(sv('line', { x1: L, x2: W - 4, y1: py(0), y2: py(0), 'class': 'zero' }));
+    svg.appendChild(sv('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, Number(y1.toPrecision(3)) + unit));
+    if (y0 < 0) svg.appendChild(sv('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, Number(y0.toPrecision(3)) + unit));
+    svg.appendChild(sv('text', { x: L - 4, y: py(0) + 3, 'text-anchor': 'end' }, '0'));
+    svg.appendChild(sv('text', { x: L, y: H - 4 }, 'step ' + x0));
+    svg.appendChild(sv('text', { x: W - 4, y: H - 4, 'text-anchor': 'end' }, 'step ' + x1));
+    svg.appendChild(sv('polyline', { points: series.map(function (p) { return px(p[0]) + ',' + py(p[1]); }).join(' '), 'class': 'line' }));
+    series.forEach(function (p) {
+      var s = stepByIndex[p[0]], c = s !== undefined ? chk(steps[s]) : null;
+      var dot = sv('circle', { cx: px(p[0]), cy: py(p[1]), r: 2.5, 'class': 'pt' + (c && c.passed === false ? ' fail' : '') });
+      dot.appendChild(sv('title', null, 'step ' + p[0] + ': ' + p[1] + unit));
+      if (s !== undefined) dot.addEventListener('click', function () { select(s); });
+      svg.appendChild(dot);
+    });
+  }
+
+  var stepByIndex = {};
+  steps.forEach(function (s, n) { stepByIndex[s.i] = n; });
+
+  function drawReport() {
+    var fl = $('failures');
+    (report.failures || []).forEach(function (f) { fl.appendChild(el('li', null, f)); });
+    var ol = $('worst');
+    report.order.slice(0, 200).forEach(function (n) {
+      var c = report.checkpoints[n];
+      var txt = c.label + (c.passed === false ? ' — FAIL' : '') +
+        (c.diff_fraction !== null ? ' — ' + pct(c.diff_fraction) + ' differ' : '') +
+        (c.similarity !== null ? ' — sim ' + c.similarity.toFixed(4) : '') + (c.reason ? ' — ' + c.reason : '');
+      var li = el('li', { 'class': c.passed === false ? 'fail' : null }, txt);
+      if (c.step !== null && stepByIndex[c.step] !== undefined) {
+        li.addEventListener('click', function () { select(stepByIndex[c.step]); });
+      }
+      ol.appendChild(li);
+    });
+    plot($('plot-timing'), report.timing, ' s');
+    plot($('plot-pointer'), report.pointer, ' px');
+    var tb = $('report-summary').tBodies[0];
+    (report.summary || []).forEach(function (p) { row(tb, p[0], p[1]); });
+  }
+
+  /* ---------- start ---------- */
+  drawTimeline();
+  if (report) drawReport();
+  var start = 0;
+  var m = /^#step-(\d+)$/.exec(location.hash || '');
+  if (m && stepByIndex[+m[1]] !== undefined) start = stepByIndex[+m[1]];
+  else if (report) {  // failing steps first: open on the worst failing checkpoint
+    for (var q = 0; q < report.order.length; q++) {
+      var c0 = report.checkpoints[report.order[q]];
+      if (c0.passed === false && c0.step !== null && stepByIndex[c0.step] !== undefined) { start = stepByIndex[c0.step]; break; }
+    }
+  }
+  if (steps.length) select(start);
+  else { $('step-desc').textContent = 'this bundle has no steps'; renderStrip(); }
+  document.documentElement.setAttribute('data-ready', '1');
+})();

@@ -1,0 +1,37 @@
+"""`wf view`: write a self-contained HTML trace viewer for a bundle (and a replay report)."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from wf.bundle.view import render_view
+from wf.cli.console import err, human_bytes, warn
+
+HELP = """Write one HTML page to look at a bundle: a film strip of its steps, before/after screenshots with
+the action drawn on them, window, times, raw event range, annotations and a timeline (←/→ or j/k to step).
+
+With --report (a `wf replay --report` file) it also shows recorded vs replayed screens with a diff for
+every checkpoint, failing steps first, and timing and pointer error plots. The page needs no network;
+screenshots are linked relatively (default output: BUNDLE.html beside the bundle) or inlined with --embed."""
+
+
+def command(
+    bundle: Path = typer.Argument(..., help="Bundle directory."),
+    report: Path = typer.Option(None, "--report", "-r", help="Replay report JSON (from `wf replay --report`)."),
+    out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: BUNDLE.html beside it)."),
+    embed: bool = typer.Option(False, "--embed", help="Inline the screenshots (one shareable file)."),
+    open_: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+) -> int:
+    res = render_view(bundle, out=out, report_path=report, embed=embed)
+    for w in res.warnings:
+        warn(escape(w))
+    extra = f", {res.diffs} diff pictures" if res.diffs else ""
+    err.print(f"wrote {escape(str(res.out))} ({res.steps} steps, {human_bytes(res.bytes)}{extra})")
+    print(res.out)
+    if open_:
+        webbrowser.open(res.out.as_uri())
+    return 0

@@ -1,0 +1,258 @@
+"""Mouse and keyboard capture through the X RECORD extension (pynput's xorg listener machinery).
+
+Why one listener and not pynput's two: a pynput mouse listener and a keyboard listener each open their own
+RECORD context and run in their own thread, so a click and a key press that happen 1 ms apart can reach
+Python in either order. Here a single RECORD context asks for key, button and motion events together; the
+X server delivers them in one stream, in the order they happened, to one thread. The callback stamps each
+event on one monotonic clock (spreading a batch by the X server's own millisecond timestamps, so a delayed
+batch does not collapse onto one instant), appends a raw tuple to a bounded deque and returns: no Xlib
+parsing, no key translation, no allocation beyond the tuple. Translation to typed events happens in
+:meth:`InputCapture.drain`, on the consumer's thread.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from wf.bundle.errors import EnvironmentProblem
+from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from wf.recorder.keys import KeyInfo, translate
+
+# Core X protocol event codes (X.h).
+KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5, 6
+RECORD_FROM_SERVER, RECORD_START_OF_DATA = 0, 4
+
+BUTTON_NAMES = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
+# Wheel "buttons": (dx, dy) per notch; dy > 0 scrolls up, dx > 0 right (docs/format.md).
+WHEEL = {4: (0, 1), 5: (0, -1), 6: (-1, 0), 7: (1, 0)}
+
+# A core device event as RECORD hands it over: 32 bytes (xEvent in Xproto.h).
+_EVENT = struct.Struct("=BBHIIIIhhhhHBx")
+_EVENT_SWAPPED = struct.Struct((">" if struct.pack("=H", 1) == b"\x01\x00" else "<") + "BBHIIIIhhhhHBx")
+
+# Raw queue item: (t, x_type, detail, state, root_x, root_y)
+Raw = tuple[float, int, int, int, int, int]
+
+
+class InputCapture:
+    """Every key press/release, button press/release, wheel notch and pointer motion, in server order.
+
+    Callbacks only stamp and append a tuple to a bounded deque (O(1)); ``drain()`` turns the queued items
+    into typed ``wf.bundle.events`` structs. When the deque is full new events are counted in ``dropped``
+    instead of being queued — never lost silently.
+    """
+
+    def __init__(self, clock_origin: float, *, capacity: int = 1_000_000, display: str | None = None) -> None:
+        self.origin = clock_origin
+        self.capacity = capacity
+        self.display_name = display
+        self.dropped = 0
+        self.captured = 0
+        self._queue: deque[Raw] = deque()
+        self._last_t = 0.0
+        self._listener: Any = None
+        self._xdisplay: Any = None
+        self._mapping: list[Sequence[int]] = []
+        self._min_keycode = 8
+        self._altgr_mask = 0
+        self._numlock_mask = 0
+        self._down: dict[int, KeyInfo] = {}  # keycode -> identity at press, so the release matches it
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start listening; returns once the X server confirmed the RECORD context is live."""
+        self._open_display()
+        self._load_keymap()
+        listener_cls = _listener_class()
+        self._listener = listener_cls(self._on_batch)
+        self._listener.start()
+        if not self._listener.live.wait(timeout):
+            failure = self._listener.failure
+            self._listener.stop()
+            raise EnvironmentProblem(f"cannot capture input: {failure or 'X RECORD did not start'}",
+                                     hint="the X server must offer the RECORD extension")
+
+    def stop(self) -> None:
+        """Stop listening; events already queued stay available to ``drain()``."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener.join(timeout=5)
+            self._listener = None
+        if self._xdisplay is not None:
+            self._xdisplay.close()
+            self._xdisplay = None
+
+    @property
+    def running(self) -> bool:
+        return self._listener is not None and self._listener.is_alive()
+
+    def _open_display(self) -> None:
+        import Xlib.display
+        import Xlib.error
+
+        try:
+            self._xdisplay = Xlib.display.Display(self.display_name)
+        except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError, OSError) as exc:
+            where = self.display_name or os.environ.get("DISPLAY", "")
+            raise EnvironmentProblem(f"cannot open X display '{where}': {exc}",
+                                     hint="run inside an X11 session (or Xvfb) and check DISPLAY") from None
+        if not self._xdisplay.has_extension("RECORD"):
+            self._xdisplay.close()
+            self._xdisplay = None
+            raise EnvironmentProblem("the X server has no RECORD extension: input cannot be captured",
+                                     hint="start the X server with '+extension RECORD' (Xvfb) or enable "
+                                          "it (Load \"record\" in xorg.conf)")
+
+    def _load_keymap(self) -> None:
+        d = self._xdisplay
+        self._min_keycode = d.display.info.min_keycode
+        count = d.display.info.max_keycode - self._min_keycode + 1
+        self._mapping = [tuple(row) for row in d.get_keyboard_mapping(self._min_keycode, count)]
+        self._altgr_mask = self._mask_of(d, {0xFF7E, 0xFE03})  # Mode_switch, ISO_Level3_Shift
+        self._numlock_mask = self._mask_of(d, {0xFF7F})
+
+    def _mask_of(self, d: Any, keysyms: set[int]) -> int:
+        mask = 0
+        for index, keycodes in enumerate(d.get_modifier_mapping()):
+            for kc in keycodes:
+                if kc and self._keysyms(kc) and self._keysyms(kc)[0] in keysyms:
+                    mask |= 1 << index
+        return mask
+
+    def _keysyms(self, keycode: int) -> Sequence[int]:
+        i = keycode - self._min_keycode
+        return self._mapping[i] if 0 <= i < len(self._mapping) else ()
+
+    # -- hot path (listener thread) ----------------------------------------------------------------
+
+    def _on_batch(self, data: bytes, swapped: bool) -> None:
+        """One RECORD reply: several 32-byte events. Stamp, enqueue, return."""
+        now = time.monotonic() - self.origin
+        parse = _EVENT_SWAPPED.unpack_from if swapped else _EVENT.unpack_from
+        n = len(data) // 32
+        if n == 0:
+            return
+        last_ms = parse(data, (n - 1) * 32)[3]
+        q = self._queue
+        room = self.capacity - len(q)
+        floor = self._last_t
+        for i in range(n):
+            xtype, detail, _seq, ms, _r, _e, _c, rx, ry, _ex, _ey, state, _same = parse(data, i * 32)
+            xtype &= 0x7F
+            if xtype < KEY_PRESS or xtype > MOTION_NOTIFY:
+                continue
+            # Spread a batch by server time (ms) back from "now"; never before the previous stamp.
+            t = now - ((last_ms - ms) & 0xFFFFFFFF) / 1000.0
+            if t < floor:
+                t = floor
+            floor = t
+            if room <= 0:
+                self.dropped += 1
+                continue
+            q.append((t, xtype, detail, state, rx, ry))
+            room -= 1
+            self.captured += 1
+        self._last_t = floor
+
+    # -- consumer side -----------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def drain_raw(self) -> list[Raw]:
+        """Everything queued so far as raw tuples (t, x_type, detail, state, x, y), oldest first."""
+        q = self._queue
+        return [q.popleft() for _ in range(len(q))]
+
+    def drain(self) -> list[Event]:
+        """Everything queued so far as typed events, oldest first."""
+        return [ev for raw in self.drain_raw() if (ev := self.to_event(raw)) is not None]
+
+    def to_event(self, raw: Raw) -> Event | None:
+        """Translate one raw item (None for events that carry nothing, e.g. a wheel button release)."""
+        t, xtype, detail, state, x, y = raw
+        if xtype == MOTION_NOTIFY:
+            return MouseMove(t=t, x=x, y=y)
+        if xtype == BUTTON_PRESS:
+            if detail in WHEEL:
+                dx, dy = WHEEL[detail]
+                return Scroll(t=t, x=x, y=y, dx=dx, dy=dy)
+            return MouseDown(t=t, x=x, y=y, button=_button(detail))  # type: ignore[arg-type]
+        if xtype == BUTTON_RELEASE:
+            if detail in WHEEL:
+                return None
+            return MouseUp(t=t, x=x, y=y, button=_button(detail))  # type: ignore[arg-type]
+        if xtype == KEY_PRESS:
+            info = self.key_info(detail, state)
+            self._down.setdefault(detail, info)  # auto-repeat keeps the first press's identity
+            return KeyDown(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
+        if xtype == KEY_RELEASE:
+            info = self._down.pop(detail, None) or self.key_info(detail, state)
+            return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
+        return None
+
+    def key_info(self, keycode: int, state: int) -> KeyInfo:
+        syms = self._keysyms(keycode)
+        if not any(syms) and self._xdisplay is not None:
+            # xdotool maps unusual characters onto a spare keycode just for the keystroke: look again.
+            self._load_keymap()
+            syms = self._keysyms(keycode)
+        return translate(syms, state, altgr_mask=self._altgr_mask, numlock_mask=self._numlock_mask)
+
+
+def _button(detail: int) -> str:
+    return BUTTON_NAMES.get(detail, "left" if detail == 0 else "forward" if detail > 9 else "middle")
+
+
+_LISTENER_CLASS: type | None = None
+
+
+def _listener_class() -> type:
+    """Build the pynput-based listener class lazily: importing pynput needs a display."""
+    global _LISTENER_CLASS
+    if _LISTENER_CLASS is not None:
+        return _LISTENER_CLASS
+    import logging
+
+    from pynput._util import AbstractListener
+    from pynput._util.xorg import ListenerMixin
+
+    class RecordListener(ListenerMixin, AbstractListener):  # type: ignore[misc, valid-type]
+        """One RECORD context for key, button and motion events; hands raw bytes to ``sink``."""
+
+        _EVENTS = (KEY_PRESS, MOTION_NOTIFY)  # RECORD takes a (first, last) range: 2..6 covers all five
+        _log = logging.getLogger("wf.recorder.input")
+
+        def __init__(self, sink: Any) -> None:
+            super().__init__()
+            self._sink = sink
+            self.live = threading.Event()
+            self.failure: str | None = None
+
+        def _run(self) -> None:
+            try:
+                super()._run()
+            except Exception as exc:  # surfaced to start() through `failure`
+                self.failure = f"{type(exc).__name__}: {exc}"
+
+        # pynput marks itself ready before enabling the context; `live` waits for the server's StartOfData.
+        @AbstractListener._emitter
+        def _handler(self, reply: Any) -> None:
+            if not self.running:
+                raise self.StopException()
+            if reply.category == RECORD_FROM_SERVER:
+                data = reply.data
+                if data:
+                    self._sink(bytes(data), bool(reply.client_swapped))
+            elif reply.category == RECORD_START_OF_DATA:
+                self.live.set()
+
+    _LISTENER_CLASS = RecordListener
+    return RecordListener

@@ -1,0 +1,224 @@
+"""Driver sinks: where planned input events go.
+
+``XDriver`` injects into a live X display: pointer and the standard buttons
+through pyautogui (PAUSE 0, no tweening, its fail-safe replaced by our own
+unexpected-input check), keys by exact keycode through XTest. ``RecordingSink``
+keeps the calls (unit tests), ``PrintSink`` writes an event-level pyautogui
+program (``--dry-run``). Every sink tracks what it holds so ``release_all``
+can let go of it all when replay stops for any reason.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from wf.bundle.errors import EnvironmentProblem
+from wf.bundle.events import KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from wf.replayer.plan import InputEvent, key_identity
+
+X_BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
+PYAUTOGUI_BUTTONS = ("left", "middle", "right")
+
+
+class Sink(Protocol):
+    def send(self, e: InputEvent) -> None: ...
+    def release_all(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class Held:
+    """What is pressed right now: keys by identity (with the event to release), buttons by name."""
+
+    keys: dict[object, KeyDown] = field(default_factory=dict)
+    buttons: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def note(self, e: InputEvent) -> None:
+        if isinstance(e, KeyDown):
+            self.keys[key_identity(e)] = e
+        elif isinstance(e, KeyUp):
+            self.keys.pop(key_identity(e), None)
+        elif isinstance(e, MouseDown):
+            self.buttons[e.button] = (e.x, e.y)
+        elif isinstance(e, MouseUp):
+            self.buttons.pop(e.button, None)
+
+    def releases(self) -> list[InputEvent]:
+        out: list[InputEvent] = [KeyUp(t=0.0, key=k.key, char=k.char, keysym=k.keysym, keycode=k.keycode)
+                                 for k in reversed(list(self.keys.values()))]
+        out += [MouseUp(t=0.0, x=x, y=y, button=b) for b, (x, y) in self.buttons.items()]  # type: ignore[arg-type]
+        return out
+
+
+class RecordingSink:
+    """Keeps every event it is sent, with the monotonic time it arrived (tests, schedule checks)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, InputEvent]] = []
+        self.held = Held()
+        self.released: list[InputEvent] = []
+
+    def send(self, e: InputEvent) -> None:
+        self.sent.append((time.monotonic(), e))
+        self.held.note(e)
+
+    def release_all(self) -> None:
+        self.released = self.held.releases()
+        self.held = Held()
+
+    def close(self) -> None:
+        pass
+
+
+class PrintSink:
+    """Writes the replay as a standalone pyautogui program (``--dry-run`` at the events level)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.last_at = 0.0
+        self.out.write("import time\nimport pyautogui\n\npyautogui.PAUSE = 0\n\n")
+
+    def wait(self, at: float) -> None:
+        gap = at - self.last_at
+        if gap >= 0.0005:
+            self.out.write(f"time.sleep({gap:.3f})\n")
+        self.last_at = at
+
+    def send(self, e: InputEvent) -> None:
+        self.out.write(event_code(e) + "\n")
+
+    def release_all(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.out.flush()
+
+
+def event_code(e: InputEvent) -> str:
+    """One event as a pyautogui call (key events by pyautogui name; the real driver uses keycodes)."""
+    if isinstance(e, MouseMove):
+        return f"pyautogui.moveTo({e.x}, {e.y})"
+    if isinstance(e, MouseDown):
+        return f"pyautogui.mouseDown({e.x}, {e.y}, button={e.button!r})"
+    if isinstance(e, MouseUp):
+        return f"pyautogui.mouseUp({e.x}, {e.y}, button={e.button!r})"
+    if isinstance(e, Scroll):
+        parts = []
+        if e.dy:
+            parts.append(f"pyautogui.scroll({e.dy}, {e.x}, {e.y})")
+        if e.dx:
+            parts.append(f"pyautogui.hscroll({e.dx}, {e.x}, {e.y})")
+        return "; ".join(parts) or f"pyautogui.moveTo({e.x}, {e.y})"
+    kind = "keyDown" if isinstance(e, KeyDown) else "keyUp"
+    return f"pyautogui.{kind}({e.key!r})"
+
+
+def open_pyautogui(display_name: str) -> Any:
+    """Import pyautogui bound to ``display_name`` (it opens its X connection at import time)."""
+    os.environ["DISPLAY"] = display_name
+    try:
+        import pyautogui
+        from pyautogui import _pyautogui_x11 as px
+    except Exception as exc:  # Xlib raises assorted errors when the display is unusable
+        raise EnvironmentProblem(f"cannot use display {display_name} for input: {exc}",
+                                 hint="is an X server running there and is DISPLAY right?") from None
+    bound = px._display.get_display_name()
+    if bound != display_name:
+        raise EnvironmentProblem(f"pyautogui is already bound to display {bound}, not {display_name}",
+                                 hint="run each replay in its own process")
+    pyautogui.PAUSE = 0
+    # Its corner fail-safe would fire on legitimate recorded moves to (0, 0); the replayer aborts
+    # on any pointer motion it did not cause instead (see XDriver.check_pointer).
+    pyautogui.FAILSAFE = False
+    pyautogui.MINIMUM_DURATION = 0
+    return pyautogui
+
+
+class XDriver:
+    """Injects events into the X display ``display_name``: pyautogui for the pointer, XTest for keys."""
+
+    def __init__(self, display_name: str) -> None:
+        from Xlib import display as xdisplay
+
+        from wf.replayer.keyboard import KeyMapper
+
+        self.pg = open_pyautogui(display_name)
+        self.x = xdisplay.Display(display_name)
+        if not self.x.has_extension("XTEST"):
+            raise EnvironmentProblem(f"display {display_name} has no XTEST extension",
+                                     hint="start the X server with +extension XTEST")
+        self.keys = KeyMapper(self.x)
+        self.held = Held()
+        self.pos: tuple[int, int] | None = None
+        self.injected_at: list[float] = []  # monotonic time each send() completed (the server had it)
+
+    def send(self, e: InputEvent) -> None:
+        self._inject(e)
+        self.injected_at.append(time.monotonic())
+        self.held.note(e)
+
+    def _inject(self, e: InputEvent) -> None:
+        from Xlib import X
+        from Xlib.ext.xtest import fake_input
+
+        pg = self.pg
+        if isinstance(e, MouseMove):
+            pg.moveTo(e.x, e.y, _pause=False)
+            self.pos = (e.x, e.y)
+        elif isinstance(e, MouseDown | MouseUp):
+            self._move_if_needed(e.x, e.y)
+            if e.button in PYAUTOGUI_BUTTONS:
+                call = pg.mouseDown if isinstance(e, MouseDown) else pg.mouseUp
+                call(button=e.button, _pause=False)
+            else:  # back/forward: pyautogui has no name for buttons 8 and 9
+                kind = X.ButtonPress if isinstance(e, MouseDown) else X.ButtonRelease
+                fake_input(self.x, kind, X_BUTTONS[e.button])
+                self.x.sync()
+        elif isinstance(e, Scroll):
+            self._move_if_needed(e.x, e.y)
+            if e.dy:
+                pg.scroll(e.dy, _pause=False)
+            if e.dx:
+                pg.hscroll(e.dx, _pause=False)
+        else:
+            kc = self.keys.keycode(e)
+            if kc is None:  # no keycode for it anywhere: let pyautogui try its name
+                (pg.keyDown if isinstance(e, KeyDown) else pg.keyUp)(e.key, _pause=False)
+                return
+            fake_input(self.x, X.KeyPress if isinstance(e, KeyDown) else X.KeyRelease, kc)
+            self.x.sync()
+
+    def _move_if_needed(self, x: int, y: int) -> None:
+        if self.pos != (x, y):
+            self.pg.moveTo(x, y, _pause=False)
+            self.pos = (x, y)
+
+    def pointer(self) -> tuple[int, int]:
+        p = self.x.screen().root.query_pointer()
+        return int(p.root_x), int(p.root_y)
+
+    def check_pointer(self, tolerance: int = 2) -> tuple[int, int] | None:
+        """Where the pointer is if somebody else moved it away from where we left it, else None."""
+        if self.pos is None:
+            return None
+        px, py = self.pointer()
+        if abs(px - self.pos[0]) > tolerance or abs(py - self.pos[1]) > tolerance:
+            return px, py
+        return None
+
+    def release_all(self) -> None:
+        for e in self.held.releases():
+            try:
+                self._inject(e)
+            except Exception:  # noqa: BLE001 - releasing the rest matters more than one failure
+                pass
+        self.held = Held()
+
+    def close(self) -> None:
+        try:
+            self.keys.restore()
+        finally:
+            self.x.close()

@@ -1,0 +1,158 @@
+"""Pure transforms from a bundle's events to a replay plan (no display needed).
+
+A plan is a list of ``Step``: one input event to inject, its absolute offset in
+the replay schedule, and the recorded screen the user saw before it (if it starts
+an action). The transforms compose like asciinema's: select a range, cap idle
+gaps, scale speed, rescale coordinates. The driver sink only ever sees the result.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+import msgspec
+
+from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Screen, Scroll
+
+InputEvent = MouseMove | MouseDown | MouseUp | Scroll | KeyDown | KeyUp
+INPUT_TYPES = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp)
+# Events before which the recorder stores a pre-action screen (issue 3: mouse_down, a scroll, a key_down).
+ACTION_START_TYPES = (MouseDown, Scroll, KeyDown)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event to inject. ``at`` is seconds after replay start (after speed and gap capping)."""
+
+    index: int  # raw event index in the bundle (0-based, after the header)
+    at: float
+    event: InputEvent
+    pre_screen: Screen | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: list[Step]
+    final_screen: Screen | None  # the last recorded screen: the final checkpoint
+    first_screen: Screen | None  # the first recorded screen: what the app looked like before any input
+    skipped: int = 0  # events that cannot be replayed (redacted keys)
+
+
+def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = None,
+               speed: float = 1.0, max_gap: float | None = None,
+               scale: tuple[float, float] = (1.0, 1.0)) -> Plan:
+    """All transforms in order: index → pre-screens → select → retime → rescale."""
+    evs = list(events)
+    pre = attach_pre_screens(evs)
+    screens = [e for e in evs if isinstance(e, Screen)]
+    skipped = sum(1 for i, e in enumerate(evs) if type(e).__name__ == "Redacted" and first <= i
+                  and (last is None or i <= last))
+    items = [(i, e) for i, e in enumerate(evs) if isinstance(e, INPUT_TYPES)]
+    items = select_range(items, first, last)
+    steps = [Step(i, e.t, e, pre.get(i)) for i, e in items]
+    steps = drop_unmatched_releases(steps)
+    steps = retime(steps, speed=speed, max_gap=max_gap)
+    if scale != (1.0, 1.0):
+        steps = [replace(s, event=rescale(s.event, *scale)) for s in steps]
+    final = screens[-1] if screens else None
+    if last is not None:
+        before_end = [s for s in screens if s.t <= (evs[last].t if last < len(evs) else float("inf"))]
+        final = before_end[-1] if before_end else final
+    return Plan(steps, final, screens[0] if screens else None, skipped)
+
+
+def attach_pre_screens(events: Sequence[Event]) -> dict[int, Screen]:
+    """Map the index of each action-starting event to the ``pre`` screen captured just before it.
+
+    A ``pre`` screen belongs to the first action-starting event after its capture time, wherever the
+    recorder put its line in the stream (the frame is captured before the event but may be written after).
+    """
+    starts = [(e.t, i) for i, e in enumerate(events) if isinstance(e, ACTION_START_TYPES)]
+    times = [t for t, _ in starts]
+    out: dict[int, Screen] = {}
+    for e in events:
+        if isinstance(e, Screen) and e.reason == "pre":
+            k = bisect.bisect_right(times, e.captured)
+            if k < len(starts):
+                idx = starts[k][1]
+                old = out.get(idx)
+                if old is None or e.captured >= old.captured:
+                    out[idx] = e
+    return out
+
+
+def select_range(items: list[tuple[int, InputEvent]], first: int, last: int | None) -> list[tuple[int, InputEvent]]:
+    """Keep raw events with ``first <= index <= last``; a pointer move to where the range starts comes first."""
+    chosen = [(i, e) for i, e in items if i >= first and (last is None or i <= last)]
+    if first > 0 and chosen:
+        before = [(i, e) for i, e in items if i < first and isinstance(e, MouseMove | MouseDown | MouseUp | Scroll)]
+        if before:
+            _, prev = before[-1]
+            t0 = chosen[0][1].t
+            chosen.insert(0, (before[-1][0], MouseMove(t=t0, x=prev.x, y=prev.y)))  # type: ignore[union-attr]
+    return chosen
+
+
+def drop_unmatched_releases(steps: list[Step]) -> list[Step]:
+    """A range may start while a key or button is held: its release alone would be a stray event."""
+    held_keys: set[object] = set()
+    held_buttons: set[str] = set()
+    out: list[Step] = []
+    for s in steps:
+        e = s.event
+        if isinstance(e, KeyDown):
+            held_keys.add(key_identity(e))
+        elif isinstance(e, KeyUp):
+            k = key_identity(e)
+            if k not in held_keys:
+                continue
+            held_keys.discard(k)
+        elif isinstance(e, MouseDown):
+            held_buttons.add(e.button)
+        elif isinstance(e, MouseUp):
+            if e.button not in held_buttons:
+                continue
+            held_buttons.discard(e.button)
+        out.append(s)
+    return out
+
+
+def key_identity(e: KeyDown | KeyUp) -> object:
+    """The physical key: its keycode when recorded (a shifted '!' down and an '1' up are one key)."""
+    return e.keycode if e.keycode is not None else e.key.lower()
+
+
+def retime(steps: list[Step], *, speed: float = 1.0, max_gap: float | None = None) -> list[Step]:
+    """Absolute schedule: the first step at 0, each gap capped at ``max_gap`` then divided by ``speed``."""
+    if not steps:
+        return steps
+    if speed <= 0:
+        raise ValueError("speed must be positive")
+    out: list[Step] = []
+    at = 0.0
+    prev_t = steps[0].event.t
+    for s in steps:
+        gap = s.event.t - prev_t
+        if max_gap is not None and gap > max_gap:
+            gap = max_gap
+        at += gap / speed
+        prev_t = s.event.t
+        out.append(replace(s, at=at))
+    return out
+
+
+def rescale(e: InputEvent, sx: float, sy: float) -> InputEvent:
+    """Recorded pixels to replay-screen pixels (``--scale auto`` on a display of another size)."""
+    if isinstance(e, MouseMove | MouseDown | MouseUp | Scroll):
+        return replace_xy(e, round(e.x * sx), round(e.y * sy))
+    return e
+
+
+def replace_xy(e: InputEvent, x: int, y: int) -> InputEvent:
+    return msgspec.structs.replace(e, x=x, y=y)  # type: ignore[arg-type,return-value]
+
+
+def scale_for(recorded: tuple[int, int], live: tuple[int, int]) -> tuple[float, float]:
+    return live[0] / recorded[0], live[1] / recorded[1]

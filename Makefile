@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := xvfb xdotool xterm x11-apps x11-utils x11-xserver-utils xfonts-base python3-tk chromium tmux
+# command-that-proves-it:debian-package — only the missing ones are installed.
+SYSTEM_NEEDS := Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils \
+	chromium:chromium tmux:tmux
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system venv test lint demo bench soak clean
@@ -12,17 +14,15 @@ setup: system $(STAMP)
 
 # Install the X tools the tests and the demo drive, only when something is missing.
 system:
-	@missing=""; \
-	for t in Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils; do \
-	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
-	[ -e /usr/share/fonts/X11/misc/fixed.alias ] || [ -e /usr/share/fonts/X11/misc/fonts.alias ] || missing="$$missing xfonts-base"; \
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); missing=""; \
+	for t in $(SYSTEM_NEEDS); do command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	ls /usr/share/fonts/X11/misc/*.pcf.gz >/dev/null 2>&1 || missing="$$missing xfonts-base"; \
+	$(PY) -c "import tkinter" 2>/dev/null || missing="$$missing python3-tk"; \
+	$(PY) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing system packages:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "make setup: installing system packages:$$missing"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi; \
-	$(PY) -c "import tkinter" 2>/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get install -y -qq python3-tk >/dev/null; }
+	fi
 
 $(STAMP): pyproject.toml
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)

@@ -499,7 +499,8 @@ def annotation_rows(ann: Annotations) -> list[tuple[str, str]]:
     if ann.records == 0:
         rows = [("annotations", "none (`wf annotate BUNDLE` adds them)")]
     else:
-        rows = [("annotations", f"{ann.records} records by {', '.join(ann.authors)}; last {ann.updated}")]
+        n = f"{ann.records} record{'s' if ann.records != 1 else ''}"
+        rows = [("annotations", f"{n} by {', '.join(ann.authors)}; last {ann.updated}")]
     if ann.task_annotated:
         rows.append(("instruction", ann.task or "—"))
     rows.append(("outcome", ann.outcome))

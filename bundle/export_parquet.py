@@ -74,7 +74,13 @@ ROW_GROUP_BYTES = 16 * MIB
 # Images are already compressed (PNG/WebP); compressing them again only costs time.
 COMPRESSION = {f.name: "zstd" for f in SCHEMA} | {"image.bytes": "none", "post_image.bytes": "none",
                                                    "image.path": "zstd", "post_image.path": "zstd"}
+# Dictionary encoding only where values repeat; trying it on image bytes costs time for nothing.
+DICTIONARY_COLUMNS = ["episode_id", "bundle", "instruction", "outcome", "action_type", "coords",
+                      "window_title", "window_class", "label"]
 SHARD_STEM = "data/train"
+# Counted against --shard-size up front: the footer (schema, features metadata, row-group index).
+FOOTER_RESERVE = 8192 + len(SCHEMA_WITH_METADATA.metadata[b"huggingface"])
+PER_GROUP_RESERVE = 2048
 
 
 class ParquetExport:
@@ -86,18 +92,22 @@ class ParquetExport:
         self._current: OutputFile | None = None
         self._rows: list[dict[str, Any]] = []
         self._rows_bytes = 0
-        self._shard_bytes = 0  # estimated: raw bytes of everything in the shard so far
+        self._shard_bytes = FOOTER_RESERVE  # estimated upper bound of the shard's size so far
+        self._rows_in_shard = 0
         self._episodes_in_shard: set[str] = set()
         self._group_bytes = min(ROW_GROUP_BYTES, max(cfg.shard_bytes // 4, 1))
 
     def add(self, episode: Episode) -> None:
         for step in episode.steps:
             row, nbytes = _row(episode, step)
-            if self._shard_bytes and self._shard_bytes + nbytes > self.cfg.shard_bytes:
+            cost = nbytes + (0 if self._rows else PER_GROUP_RESERVE)
+            if self._rows_in_shard and self._shard_bytes + cost > self.cfg.shard_bytes:
                 self._close_shard()
+                cost = nbytes + PER_GROUP_RESERVE
             self._rows.append(row)
             self._rows_bytes += nbytes
-            self._shard_bytes += nbytes
+            self._shard_bytes += cost
+            self._rows_in_shard += 1
             self._episodes_in_shard.add(episode.episode_id)
             if len(self._rows) >= ROW_GROUP_ROWS or self._rows_bytes >= self._group_bytes:
                 self._flush()
@@ -107,7 +117,8 @@ class ParquetExport:
             rel = f"{SHARD_STEM}-{len(self.files):05d}.parquet"
             self._current = OutputFile(rel)
             self._writer = pq.ParquetWriter(self.cfg.out / rel, SCHEMA_WITH_METADATA, compression=COMPRESSION,
-                                            write_statistics=False, store_schema=True)
+                                            use_dictionary=DICTIONARY_COLUMNS, write_statistics=False,
+                                            store_schema=True)
         return self._writer
 
     def _flush(self) -> None:
@@ -129,7 +140,8 @@ class ParquetExport:
             self.files.append(self._current)
         self._writer = None
         self._current = None
-        self._shard_bytes = 0
+        self._shard_bytes = FOOTER_RESERVE
+        self._rows_in_shard = 0
         self._episodes_in_shard = set()
 
     def close(self) -> list[OutputFile]:
@@ -178,6 +190,9 @@ def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
         "tags": list(ep.tags),
         "quality": ep.quality,
     }
-    text = len(action) + len(s.code) + len(s.description) + len(s.previous) + len(ep.instruction or "") + 256
+    texts = (action, s.code, s.description, s.previous, ep.instruction, s.window_title, s.window_class,
+             s.note, s.thought, s.label, ep.episode_id, ep.name, *ep.tags)
+    # Bytes before compression, plus slack for fixed-width columns and page headers: an upper bound.
+    text = sum(len(x.encode()) for x in texts if x) + 2 * (len(ep.episode_id) + 40) + 256
     return row, pre_n + post_n + text
 

@@ -8,7 +8,6 @@ actions as text, and the images (prepared, not read). Writers then only lay the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 import orjson
 import xxhash
 
-from wf.bundle.export_coords import to_coord
+from wf.bundle.actions import Action, load_actions, to_coord, to_pyautogui_program
+from wf.bundle.annotations import load_annotations
 from wf.bundle.export_images import ImagePreparer, ImageRef, ImageSpec
 from wf.bundle.reader import Bundle
 
@@ -89,26 +89,6 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Sources:
-    """The action and annotation APIs, behind one seam so unit tests can substitute them."""
-
-    load_actions: Callable[[Bundle], Sequence[Any]]
-    load_annotations: Callable[[Bundle], Any]
-    to_pyautogui_program: Callable[..., str]
-
-
-def real_sources() -> Sources:
-    from wf.bundle.actions import load_actions, to_pyautogui_program
-    from wf.bundle.annotations import load_annotations
-
-    return Sources(load_actions, load_annotations, to_pyautogui_program)
-
-
-# Tests replace this (before forking workers) to run against stand-ins; None means the real modules.
-SOURCES: Sources | None = None
-
-
 def episode_id(path: Path, started: str) -> str:
     """Stable id: the bundle directory name plus a short hash of the header's start time."""
     name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
@@ -117,13 +97,12 @@ def episode_id(path: Path, started: str) -> str:
 
 def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode:
     """Read one bundle into an :class:`Episode`; raises ``WfError`` for a bundle that cannot be exported."""
-    src = SOURCES or real_sources()
     bundle = Bundle.open(path)
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
     size = (header.screen.width, header.screen.height)
-    actions = list(src.load_actions(bundle))
-    ann = src.load_annotations(bundle)
+    actions = list(load_actions(bundle))
+    ann = load_annotations(bundle)
     dropped_ids = frozenset(ann.dropped)
     images = ImagePreparer(bundle, opts.images, Path(tmpdir) / eid, eid) if opts.want_images else None
 
@@ -137,13 +116,14 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
         if act.kind in NON_STEP_KINDS or (is_dropped and not opts.include_dropped):
             continue
         sa = ann.steps.get(act.index)
+        description = act.describe()
         rows.append(StepRow(
             step=act.index,
             position=len(rows),
             kind=act.kind,
             action=action_json(act, size, opts.coords),
             code=act.to_pyautogui(coords=opts.coords, size=size),
-            description=act.describe(),
+            description=description,
             previous="\n".join(history[-opts.history:]) if opts.history > 0 else "",
             window_title=act.window,
             window_class=act.window_class,
@@ -156,12 +136,12 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             pre=images.get(act.pre_screen) if images else None,
             post=images.get(act.post_screen) if images else None,
         ))
-        history.append(act.describe())
+        history.append(description)
 
     program = None
     if opts.want_program:
         kept = [a for a in actions if opts.include_dropped or a.index not in dropped_ids]
-        program = src.to_pyautogui_program(kept, header, coords=opts.coords)
+        program = to_pyautogui_program(kept, header, coords=opts.coords)
     instruction = ann.task if ann.task is not None else header.task
     return Episode(
         episode_id=eid, bundle=str(bundle.path), name=bundle.path.name, started=header.started,
@@ -175,7 +155,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
 _COORD_KEYS = (("x", 0), ("y", 1), ("end_x", 0), ("end_y", 1))
 
 
-def action_json(act: Any, size: tuple[int, int], coords: str) -> dict[str, Any]:
+def action_json(act: Action, size: tuple[int, int], coords: str) -> dict[str, Any]:
     """``Action.to_json()`` with its screen positions in ``coords`` (and ``coords`` named in it)."""
     d = dict(act.to_json())
     for key, axis in _COORD_KEYS:

@@ -62,7 +62,8 @@ class WebDatasetExport:
             rel = f"{SHARD_DIR}/shard-{len(self.files):06d}.tar"
             self._current = OutputFile(rel)
             self._fh = (self.cfg.out / rel).open("wb")
-            self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.PAX_FORMAT)
+            # The writer outlives this call (one shard spans many add()s); _close_shard closes it.
+            self._tar = tarfile.open(fileobj=self._fh, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
         return self._tar
 
     def _close_shard(self) -> None:

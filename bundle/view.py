@@ -13,7 +13,9 @@ the bundle directory), or inlined as base64 with ``embed=True`` for a single sha
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,10 +27,11 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
+from wf.bundle.actions import load_actions
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
 from wf.bundle.view_report import Checkpoint, ReplayReport, diff_png, load_report
-from wf.bundle.view_steps import ScreenInfo, load_step_annotations, load_steps, scan_stream, step_json, timeline
+from wf.bundle.view_steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
 
 EMBED_WARN_BYTES = 50 * 1024 * 1024
 MAX_DIFFS = 300  # diff pictures drawn per report, worst checkpoints first
@@ -44,7 +47,6 @@ class ViewResult:
     bytes: int
     embedded_bytes: int = 0
     diffs: int = 0
-    fallback_actions: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -61,11 +63,14 @@ def script_json(data: object) -> Markup:
     needed outside them), so no recorded string can form ``</script>`` or ``<!--``; U+2028/2029
     are escaped too for old parsers.
     """
-    text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # a lone surrogate from a \udXXX escape in a recorded string: \u-escape everything
+        text = json.dumps(data, ensure_ascii=True)
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(ch, esc)
-    return Markup(text)  # noqa: S704 — escaped just above; this is the one place raw text enters the page
+    return Markup(text)  # escaped just above: the one place raw text enters the page
 
 
 class _Images:
@@ -151,20 +156,40 @@ def _checkpoint_rank(cp: Checkpoint) -> tuple[int, float]:
     return (0 if cp.passed is False else 1, -badness)
 
 
-def _report_json(rep: ReplayReport, images: _Images, step_count: int, warns: list[str]) -> tuple[dict[str, Any], int]:
+class _StepFinder:
+    """Maps a raw event index to the step that contains it (or the next one: checkpoints precede events)."""
+
+    def __init__(self, steps: list[dict[str, Any]]) -> None:
+        self.firsts = [s["ev"][0] for s in steps]
+        self.lasts = [s["ev"][1] for s in steps]
+        self.ok = all(isinstance(v, int) for v in self.firsts + self.lasts)
+
+    def __call__(self, step: int | None, event: int | None) -> int | None:
+        if step is not None:
+            return step if 0 <= step < len(self.firsts) else None
+        if event is None or not self.ok or not self.firsts:
+            return None
+        n = bisect.bisect_right(self.firsts, event) - 1  # last step starting at or before the event
+        if n >= 0 and event <= self.lasts[n]:
+            return n
+        return n + 1 if n + 1 < len(self.firsts) else None
+
+
+def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]],
+                 warns: list[str]) -> tuple[dict[str, Any], int]:
+    find = _StepFinder(steps)
     order = sorted(range(len(rep.checkpoints)), key=lambda n: _checkpoint_rank(rep.checkpoints[n]))
-    diff_budget = MAX_DIFFS
     diffs = 0
-    rows: list[dict[str, Any] | None] = [None] * len(rep.checkpoints)
-    for n in order:
+    rows: list[dict[str, Any]] = [{} for _ in rep.checkpoints]
+    for rank, n in enumerate(order):
         cp = rep.checkpoints[n]
         rec = images.add_file(cp.recorded)
         rep_img = images.add_file(cp.replayed)
         diff_idx = None
         own_fraction = None
-        identical = cp.passed is True and (cp.diff_fraction == 0 or cp.similarity == 1.0)
-        if (cp.recorded and cp.replayed and cp.recorded.is_file() and cp.replayed.is_file()
-                and not identical and diff_budget > 0):
+        identical = cp.passed is not False and (cp.diff_fraction == 0 or cp.similarity == 1.0)
+        if (rank < MAX_DIFFS and not identical and cp.recorded and cp.replayed
+                and cp.recorded.is_file() and cp.replayed.is_file()):
             try:
                 png, own_fraction = diff_png(cp.recorded, cp.replayed)
             except OSError as exc:
@@ -173,26 +198,36 @@ def _report_json(rep: ReplayReport, images: _Images, step_count: int, warns: lis
                 entry = images.table[rec] if rec is not None else {"w": None, "h": None}
                 diff_idx = images.add_png(f"diff-{n:05d}.png", png, entry["w"], entry["h"])
                 diffs += 1
-                diff_budget -= 1
+        step = find(cp.step, cp.event)
+        if step is None and cp.label == "final screen" and steps:
+            step = len(steps) - 1  # the final screen is what the last step left behind
         rows[n] = {
-            "n": n, "step": cp.step if cp.step is not None and 0 <= cp.step < step_count else None,
+            "n": n, "step": step, "event": cp.event,
             "label": cp.label, "rec": rec, "rep": rep_img, "diff": diff_idx,
             "similarity": cp.similarity, "diff_fraction": cp.diff_fraction, "own_fraction": own_fraction,
+            "differing": cp.differing,
             "passed": cp.passed, "reason": cp.reason, "timing": cp.timing_error, "pointer": cp.pointer_error,
-            "waited": cp.waited,
+            "waited": cp.waited, "synced": cp.synced, "bbox": cp.bbox,
         }
     if len(order) > MAX_DIFFS:
         warns.append(f"diff pictures drawn for the {MAX_DIFFS} worst of {len(order)} checkpoints only")
+
+    def series(points: list[Any]) -> list[list[Any]]:
+        return [[p.x, p.value, find(p.step, p.event)] for p in points]
+
     return {
         "file": rep.path.name,
         "verdict": rep.verdict,
         "passed": rep.passed,
         "summary": rep.summary,
-        "failures": rep.failures,
+        "failures": [[text, find(step, event)] for text, step, event in rep.failures],
         "checkpoints": rows,
         "order": order,  # failing / worst first
-        "timing": rep.timing,
-        "pointer": rep.pointer,
+        "x_axis": rep.x_axis,
+        "timing": series(rep.timing),
+        "pointer": series(rep.pointer),
+        "timing_limit": rep.timing_limit,
+        "pointer_limit": rep.pointer_limit,
     }, diffs
 
 
@@ -216,19 +251,17 @@ def _static(name: str) -> Markup:
     text = resources.files("wf.bundle").joinpath("templates", name).read_text(encoding="utf-8")
     if "</" + "script" in text.lower() or "</" + "style" in text.lower():  # our own files; keep them inert
         raise RuntimeError(f"templates/{name} must not contain a closing script/style tag")
-    return Markup(text)  # noqa: S704 — a static file shipped with wf, not recorded data
+    return Markup(text)  # a static file shipped with wf, not recorded data
 
 
 def build_page_data(bundle: Bundle, images: _Images, report: ReplayReport | None,
-                    warns: list[str]) -> tuple[dict[str, Any], int, bool]:
+                    warns: list[str]) -> tuple[dict[str, Any], int]:
     """The JSON the page's script renders from (steps, pictures, timeline, report)."""
     facts = scan_stream(bundle)
-    actions, fallback = load_steps(bundle)
+    actions = load_actions(bundle)
     episode, step_ann, ann_warns = load_step_annotations(bundle)
-    warns.extend(bundle.warnings)
+    warns.extend(dict.fromkeys(bundle.warnings))  # each pass over the stream repeats its warnings
     warns.extend(ann_warns)
-    if fallback:
-        warns.append("wf.bundle.actions is not installed: steps come from a crude fallback reduction")
     steps = []
     for a in actions:
         s = step_json(a)
@@ -240,7 +273,7 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReplayReport | None
     h = bundle.header
     meta = {
         "bundle": bundle.path.resolve().name,
-        "task": (episode or {}).get("task") or h.task,
+        "task": episode["task"] or h.task,
         "started": h.started,
         "duration": facts.duration,
         "events": facts.events,
@@ -250,21 +283,18 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReplayReport | None
         "launch": h.launch,
         "stopped": facts.stopped,
         "episode": episode,
-        "fallback_actions": fallback,
     }
     data: dict[str, Any] = {"meta": meta, "steps": steps, "timeline": timeline(facts), "report": None}
     diffs = 0
     if report is not None:
-        data["report"], diffs = _report_json(report, images, len(steps), warns)
-        for row in data["report"]["checkpoints"]:
-            if row and row["step"] is not None:
-                cur = steps[row["step"]]["chk"]
-                # a step with several checkpoints shows its worst one
-                if cur is None or (row["passed"] is False and data["report"]["checkpoints"][cur]["passed"] is not False):
-                    steps[row["step"]]["chk"] = row["n"]
+        data["report"], diffs = _report_json(report, images, steps, warns)
+        rows = data["report"]["checkpoints"]
+        for n in reversed(data["report"]["order"]):  # worst last, so a step shows its worst checkpoint
+            if rows[n]["step"] is not None:
+                steps[rows[n]["step"]]["chk"] = n
     data["images"] = images.table
     data["warnings"] = warns
-    return data, diffs, fallback
+    return data, diffs
 
 
 def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path | None = None,
@@ -279,7 +309,7 @@ def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path
     report = load_report(report_path, bundle) if report_path else None
     images = _Images(out.parent, embed, out.parent / f"{out.stem}_files")
     warns: list[str] = []
-    data, diffs, fallback = build_page_data(bundle, images, report, warns)
+    data, diffs = build_page_data(bundle, images, report, warns)
     if embed and images.embedded_bytes > EMBED_WARN_BYTES:
         warns.append(f"--embed inlined {images.embedded_bytes / 2**20:.0f} MiB of screenshots; the page is heavy "
                      "to open and share (drop --embed to link them instead)")
@@ -297,4 +327,4 @@ def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path
     body = html.encode("utf-8")
     _write_private(out, body)
     return ViewResult(out=out, steps=len(data["steps"]), bytes=len(body), embedded_bytes=images.embedded_bytes,
-                      diffs=diffs, fallback_actions=fallback, warnings=warns)
+                      diffs=diffs, warnings=warns)

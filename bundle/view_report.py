@@ -19,19 +19,22 @@ from PIL import Image
 
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
+from wf.replayer.compare import PIXEL_TOLERANCE
 
-# A channel difference above this counts as a changed pixel in the diff picture (PNG noise is 0, but
-# replayed frames may have a blinking caret or anti-aliasing shifts that are not worth painting).
-DIFF_TOLERANCE = 8
+# The replayer's own per-channel tolerance, so the red pixels are exactly the ones its verdict counted.
+DIFF_TOLERANCE = PIXEL_TOLERANCE
 
 _STEP_KEYS = ("step", "index", "action", "step_index")
 _RECORDED_KEYS = ("recorded", "recorded_screen", "expected", "expected_screen", "pre_screen", "screen")
 _REPLAYED_KEYS = ("replayed", "replayed_screen", "actual", "actual_screen", "live", "live_screen")
 _SIMILARITY_KEYS = ("similarity", "score", "ssim")
-_DIFF_KEYS = ("diff_fraction", "differing", "differing_fraction", "diff", "changed")
-_TIMING_KEYS = ("timing_error", "lateness", "timing_error_ms", "late_ms", "error_ms", "time_error")
+_DIFF_KEYS = ("diff_fraction", "differing_fraction", "changed_fraction")
+_TIMING_KEYS = ("timing_error", "lateness", "time_error")
+_TIMING_MS_KEYS = ("timing_error_ms", "late_ms", "error_ms")
 _POINTER_KEYS = ("pointer_error", "pointer_error_px", "pointer_px", "position_error")
-_LIST_KEYS = ("checkpoints", "steps", "screens", "rows")
+_CHECKPOINT_KEYS = ("checkpoints", "screens")
+_ROW_KEYS = ("rows", "events", "steps")
+MAX_PLOT_POINTS = 2000
 
 
 @dataclass
@@ -39,16 +42,30 @@ class Checkpoint:
     """One compared screen: the recorded frame, what replay showed, and the verdict on it."""
 
     step: int | None
+    event: int | None
     label: str
     recorded: Path | None
     replayed: Path | None
     similarity: float | None = None
     diff_fraction: float | None = None
+    differing: int | None = None  # pixels
     passed: bool | None = None
     reason: str | None = None
     timing_error: float | None = None
     pointer_error: float | None = None
     waited: float | None = None
+    synced: bool | None = None
+    bbox: tuple[int, int, int, int] | None = None  # x, y, width, height of the differing pixels
+
+
+@dataclass
+class Point:
+    """One point of an error plot: x is the event (or step) number, ``step`` links it to a step."""
+
+    x: int
+    value: float
+    step: int | None
+    event: int | None
 
 
 @dataclass
@@ -58,9 +75,12 @@ class ReplayReport:
     verdict: str
     summary: list[tuple[str, str]] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
-    timing: list[tuple[int, float]] = field(default_factory=list)  # (step, seconds) — actual − scheduled
-    pointer: list[tuple[int, float]] = field(default_factory=list)  # (step, px)
-    failures: list[str] = field(default_factory=list)
+    timing: list[Point] = field(default_factory=list)  # seconds, arrival − schedule
+    pointer: list[Point] = field(default_factory=list)  # px
+    x_axis: str = "event"
+    timing_limit: float | None = None  # seconds, from the verdict's thresholds
+    pointer_limit: float | None = None  # px
+    failures: list[tuple[str, int | None, int | None]] = field(default_factory=list)  # (text, step, event)
 
 
 def _first(d: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -74,6 +94,10 @@ def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return None
     return float(v)
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _passed(d: dict[str, Any]) -> bool | None:
@@ -90,8 +114,22 @@ def _passed(d: dict[str, Any]) -> bool | None:
     return None
 
 
-def _screen_path(v: Any, report_dir: Path, bundle: Bundle) -> Path | None:
-    """A screen named by the report: bundle-relative for recorded frames, report-relative or absolute else."""
+def _bbox(v: Any) -> tuple[int, int, int, int] | None:
+    if isinstance(v, list | tuple) and len(v) == 4 and all(_int(n) is not None for n in v):
+        return (v[0], v[1], v[2], v[3])
+    return None
+
+
+def _timing(d: dict[str, Any]) -> float | None:
+    v = _num(_first(d, _TIMING_KEYS))
+    if v is None:
+        ms = _num(_first(d, _TIMING_MS_KEYS))
+        v = ms / 1000.0 if ms is not None else None
+    return v
+
+
+def _screen_path(v: Any, first: Path, second: Path) -> Path | None:
+    """A screen the report names: tried under ``first`` then ``second`` (or absolute)."""
     if isinstance(v, dict):
         v = v.get("path")
     if not isinstance(v, str) or not v:
@@ -99,10 +137,10 @@ def _screen_path(v: Any, report_dir: Path, bundle: Bundle) -> Path | None:
     p = Path(v)
     if p.is_absolute():
         return p
-    for base in (report_dir, bundle.path):
+    for base in (first, second):
         if (base / p).is_file():
             return (base / p).resolve()
-    return (report_dir / p).resolve()
+    return (first / p).resolve()
 
 
 def load_report(path: Path, bundle: Bundle) -> ReplayReport:
@@ -110,95 +148,110 @@ def load_report(path: Path, bundle: Bundle) -> ReplayReport:
     try:
         raw = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        raise BadInput(f"no such replay report: {path}", hint="write one with `wf replay BUNDLE --report FILE`") \
-            from None
+        raise BadInput(f"no such replay report: {path}",
+                       hint="write one with `wf replay BUNDLE --report FILE`") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory, not a replay report",
+                       hint="pass the JSON file written by `wf replay --report`") from None
     except orjson.JSONDecodeError as exc:
         raise BadInput(f"{path}: replay report is not valid JSON ({exc.msg})",
                        hint="pass the file written by `wf replay --report`") from None
     if not isinstance(raw, dict):
-        raise BadInput(f"{path}: replay report must be a JSON object", hint="pass the file written by `wf replay --report`")
+        raise BadInput(f"{path}: replay report must be a JSON object",
+                       hint="pass the file written by `wf replay --report`")
     report_dir = path.resolve().parent
+    bundle_dir = bundle.path.resolve()
     verdict_raw = raw.get("verdict")
-    if isinstance(verdict_raw, dict):
-        passed = _passed(verdict_raw)
-        fails = verdict_raw.get("failures") or verdict_raw.get("reasons") or []
-    else:
-        passed = _passed(raw)
-        fails = raw.get("failures") or raw.get("reasons") or []
-    verdict = "pass" if passed else "fail" if passed is False else "unknown"
-    rep = ReplayReport(path=path, passed=passed, verdict=verdict,
-                       failures=[str(f) if not isinstance(f, dict) else _failure_text(f) for f in fails][:50])
+    vd = verdict_raw if isinstance(verdict_raw, dict) else raw
+    passed = _passed(vd) if isinstance(verdict_raw, dict) else _passed(raw)
+    rep = ReplayReport(path=path, passed=passed, verdict="pass" if passed else "fail" if passed is False else "unknown")
+    for f in (vd.get("failures") or vd.get("reasons") or [])[:100]:
+        if isinstance(f, dict):
+            msg = f.get("message") or f.get("reason") or orjson.dumps(f).decode()
+            check = f.get("check")
+            rep.failures.append((f"{check}: {msg}" if check else str(msg), _int(_first(f, _STEP_KEYS)),
+                                 _int(f.get("event"))))
+        else:
+            rep.failures.append((str(f), None, None))
     rep.summary = _summary_rows(raw)
-    rows = next((raw[k] for k in _LIST_KEYS if isinstance(raw.get(k), list)), [])
-    for n, row in enumerate(rows):
+    limits = vd.get("thresholds") if isinstance(vd.get("thresholds"), dict) else {}
+    ms = _num(limits.get("timing_max_ms"))
+    rep.timing_limit = ms / 1000.0 if ms is not None else None
+    rep.pointer_limit = _num(limits.get("pointer_px"))
+    cps = next((raw[k] for k in _CHECKPOINT_KEYS if isinstance(raw.get(k), list)), None)
+    if cps is None:  # older/other shapes: per-step rows that carry their screens
+        cps = [r for r in raw.get("steps") or [] if isinstance(r, dict) and _first(r, _RECORDED_KEYS + _REPLAYED_KEYS)]
+    for n, row in enumerate(cps):
         if not isinstance(row, dict):
             continue
-        step = _first(row, _STEP_KEYS)
-        step = int(step) if isinstance(step, int) and not isinstance(step, bool) else None
-        cp = Checkpoint(
-            step=step,
-            label=str(row.get("label") or row.get("name") or (f"step {step}" if step is not None else f"#{n}")),
-            recorded=_screen_path(_first(row, _RECORDED_KEYS), report_dir, bundle),
-            replayed=_screen_path(_first(row, _REPLAYED_KEYS), report_dir, bundle),
+        step, event = _int(_first(row, _STEP_KEYS)), _int(row.get("event"))
+        name = str(row.get("label") or row.get("name") or "")
+        where = f"step {step}" if step is not None else f"event {event}" if event is not None else ""
+        rep.checkpoints.append(Checkpoint(
+            step=step, event=event,
+            label=f"{name} {where}".strip() if where else f"{name or f'#{n}'} screen",
+            recorded=_screen_path(_first(row, _RECORDED_KEYS), bundle_dir, report_dir),
+            replayed=_screen_path(_first(row, _REPLAYED_KEYS), report_dir, bundle_dir),
             similarity=_num(_first(row, _SIMILARITY_KEYS)),
             diff_fraction=_num(_first(row, _DIFF_KEYS)),
+            differing=_int(row.get("differing")),
             passed=_passed(row),
             reason=str(row["reason"]) if row.get("reason") else None,
-            timing_error=_num(_first(row, _TIMING_KEYS)),
+            timing_error=_timing(row),
             pointer_error=_num(_first(row, _POINTER_KEYS)),
-            waited=_num(row.get("waited") or row.get("sync_wait")),
-        )
-        rep.checkpoints.append(cp)
-        if step is not None and cp.timing_error is not None:
-            rep.timing.append((step, cp.timing_error))
-        if step is not None and cp.pointer_error is not None:
-            rep.pointer.append((step, cp.pointer_error))
-    for key, target in (("timing", rep.timing), ("pointer", rep.pointer)):
-        if not target:
-            target.extend(_series(raw.get(key)))
+            waited=_num(row.get("waited") if row.get("waited") is not None else row.get("sync_wait")),
+            synced=row.get("synced") if isinstance(row.get("synced"), bool) else None,
+            bbox=_bbox(row.get("bbox")),
+        ))
+    rows = next((raw[k] for k in _ROW_KEYS if isinstance(raw.get(k), list)), None)
+    if rows:
+        for n, row in enumerate(rows):
+            if not isinstance(row, dict):
+                continue
+            event, step = _int(row.get("event")), _int(_first(row, _STEP_KEYS))
+            x = event if event is not None else step if step is not None else n
+            t, p = _timing(row), _num(_first(row, _POINTER_KEYS))
+            if t is not None:
+                rep.timing.append(Point(x, t, step, event))
+            if p is not None:
+                rep.pointer.append(Point(x, p, step, event))
+        rep.x_axis = "event" if any(_int(r.get("event")) is not None for r in rows if isinstance(r, dict)) else "step"
+    else:  # no per-event rows: plot what the checkpoints carry
+        rep.x_axis = "step"
+        for n, cp in enumerate(rep.checkpoints):
+            x = cp.step if cp.step is not None else n
+            if cp.timing_error is not None:
+                rep.timing.append(Point(x, cp.timing_error, cp.step, cp.event))
+            if cp.pointer_error is not None:
+                rep.pointer.append(Point(x, cp.pointer_error, cp.step, cp.event))
+    rep.timing = thin(rep.timing)
+    rep.pointer = thin(rep.pointer)
     return rep
 
 
-def _failure_text(f: dict[str, Any]) -> str:
-    step = _first(f, _STEP_KEYS)
-    msg = f.get("message") or f.get("reason") or orjson.dumps(f).decode()
-    return f"step {step}: {msg}" if step is not None else str(msg)
-
-
-def _series(block: Any) -> list[tuple[int, float]]:
-    """A per-step error series given as {"per_step": [...]} / {"errors": [...]} / a plain list."""
-    if isinstance(block, dict):
-        block = next((block[k] for k in ("per_step", "steps", "errors", "series", "events") if k in block), None)
-    out: list[tuple[int, float]] = []
-    if not isinstance(block, list):
-        return out
-    for n, item in enumerate(block):
-        if isinstance(item, dict):
-            step = _first(item, (*_STEP_KEYS, "event"))
-            val = _num(_first(item, ("error", "value", *_TIMING_KEYS, *_POINTER_KEYS)))
-        elif isinstance(item, list | tuple) and len(item) == 2:
-            step, val = item[0], _num(item[1])
-        else:
-            step, val = n, _num(item)
-        if isinstance(step, int) and val is not None:
-            out.append((step, val))
-    return out
+def thin(points: list[Point], limit: int = MAX_PLOT_POINTS) -> list[Point]:
+    """At most ``limit`` points, keeping the largest error of each slice (the ones worth seeing)."""
+    if len(points) <= limit:
+        return points
+    size = len(points) / limit
+    return [max(points[int(i * size):max(int((i + 1) * size), int(i * size) + 1)], key=lambda p: abs(p.value))
+            for i in range(limit)]
 
 
 def _summary_rows(raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """Scalar facts worth a line in the header: top level and one level into timing/pointer/screens."""
+    """Scalar facts worth a line: top level and two levels down (e.g. ``verdict.stats.timing_p95_ms``)."""
     rows: list[tuple[str, str]] = []
 
-    def add(prefix: str, d: dict[str, Any]) -> None:
+    def add(prefix: str, d: dict[str, Any], depth: int) -> None:
         for k, v in d.items():
-            if len(rows) >= 40:
+            if len(rows) >= 60:
                 return
-            if isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) < 120):
+            if isinstance(v, bool | int | float) or (isinstance(v, str) and len(v) < 160):
                 rows.append((f"{prefix}{k}", _fmt(v)))
-            elif isinstance(v, dict) and not prefix:
-                add(f"{k}.", v)
+            elif isinstance(v, dict) and depth < 2:
+                add(f"{prefix}{k}.", v, depth + 1)
 
-    add("", raw)
+    add("", raw, 0)
     return rows
 
 

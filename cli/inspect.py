@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from wf.bundle.actions import COORDS, Action, load_actions, to_pyautogui_program
+from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
 from wf.bundle.summary import Summary, summarize
 from wf.cli.console import human_bytes, out, print_json, warn
 
 HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks.
 
---json prints a machine-readable summary (version, duration, counts, screens, bytes, …)."""
+--json prints a machine-readable summary (version, duration, counts, screens, bytes, …).
+--actions lists the reduced agent steps (click, type, hotkey, …; see docs/actions.md) as a table, or with
+--json as a list of action objects. --pyautogui prints a standalone pyautogui script replaying the steps."""
 
 
 def command(
     bundle: Path = typer.Argument(..., help="Bundle directory."),
     json: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of a table."),
+    actions: bool = typer.Option(False, "--actions", help="List the reduced agent actions (steps)."),
+    pyautogui: bool = typer.Option(False, "--pyautogui", help="Print a pyautogui replay script of the steps."),
+    coords: str = typer.Option("pixels", "--coords",
+                               help="Coordinates for --pyautogui: pixels, unit (0-1) or k1000 (0-1000)."),
+    timing: bool = typer.Option(True, "--timing/--no-timing",
+                                help="With --pyautogui: sleep the recorded gaps between steps."),
 ) -> int:
+    if coords not in COORDS:
+        raise BadInput(f"unknown --coords {coords!r}", hint=f"use one of {', '.join(COORDS)}")
     b = Bundle.open(bundle)
+    if pyautogui:
+        steps = load_actions(b)
+        sys.stdout.write(to_pyautogui_program(steps, b.header, coords=coords, timing=timing))
+        sys.stdout.flush()
+        return 0
+    if actions:
+        steps = load_actions(b)
+        if json:
+            print_json([a.to_json() for a in steps])
+            return 0
+        for w in b.warnings:
+            warn(w)
+        render_actions(b, steps)
+        return 0
     summary = summarize(b)
     if json:
         print_json(summary)
@@ -30,6 +57,21 @@ def command(
         warn(w)
     render(summary)
     return 0
+
+
+def render_actions(b: Bundle, steps: list[Action]) -> None:
+    t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
+    t.add_column("#", justify="right")
+    t.add_column("time", justify="right")
+    t.add_column("kind", style="bold")
+    t.add_column("description")
+    t.add_column("window", style="dim")
+    for a in steps:
+        desc = a.describe()
+        if a.window:  # the window has its own column
+            desc = desc.removesuffix(f" in {a.window!r}")
+        t.add_row(str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""))
+    out.print(t)
 
 
 def render(s: Summary) -> None:

@@ -71,7 +71,7 @@ class InputCapture:
         self._open_display()
         self._load_keymap()
         listener_cls = _listener_class()
-        self._listener = listener_cls(self._on_batch)
+        self._listener = listener_cls(self._on_batch, self.display_name)
         self._listener.start()
         if not self._listener.live.wait(timeout):
             failure = self._listener.failure
@@ -230,9 +230,10 @@ def _listener_class() -> type:
         _EVENTS = (KEY_PRESS, MOTION_NOTIFY)  # RECORD takes a (first, last) range: 2..6 covers all five
         _log = logging.getLogger("wf.recorder.input")
 
-        def __init__(self, sink: Any) -> None:
+        def __init__(self, sink: Any, display_name: str | None) -> None:
             super().__init__()
             self._sink = sink
+            self._display_name = display_name
             self.live = threading.Event()
             self.failure: str | None = None
 
@@ -241,6 +242,22 @@ def _listener_class() -> type:
                 super()._run()
             except Exception as exc:  # surfaced to start() through `failure`
                 self.failure = f"{type(exc).__name__}: {exc}"
+
+        def _stop_platform(self) -> None:
+            # pynput disables the context over the recording connection, which its own thread is blocked
+            # reading: the request sits unflushed until the next input event. Its other connection is
+            # used by that thread's cleanup at the same moment, so disable over a short-lived third one.
+            import Xlib.display
+
+            if not hasattr(self, "_context"):
+                self.wait()
+            d = Xlib.display.Display(self._display_name)
+            d.set_error_handler(lambda *_: None)  # the context may be gone already: nothing to disable
+            try:
+                d.record_disable_context(self._context)
+                d.sync()
+            finally:
+                d.close()
 
         # pynput marks itself ready before enabling the context; `live` waits for the server's StartOfData.
         @AbstractListener._emitter

@@ -4,9 +4,10 @@ A key event carries four views of one key press:
 
 * ``keycode`` — the physical key (X11 keycode, exact, from the event);
 * ``keysym``  — the X keysym the key produced under the current Shift/Lock/AltGr/NumLock state;
-* ``key``     — the pyautogui name of the *physical* key, i.e. of its unshifted keysym: shift+1 is
-  ``key='1', char='!'`` and shift+a is ``key='a', char='A'``. That keeps ``pyautogui.keyDown(key)``
-  replay exact (the recorded shift press is replayed separately) and hotkeys read ``ctrl+shift+t``;
+* ``key``     — the pyautogui name of the symbol the key produced (docs/format.md): shift+1 is
+  ``key='!', char='!'``; letters are lowercased because pyautogui's vocabulary has no capitals, so
+  shift+a is ``key='a', char='A'`` and a hotkey reads ``ctrl+shift+t``. Keypad keys follow NumLock
+  (``num7`` or ``home``). Unknown keysyms are named ``keysym_0x...``;
 * ``char``    — the text the keysym stands for (``'!'``, ``'A'``, ``'\\n'`` for Return, ``'\\t'`` for Tab),
   or None for keys that type nothing. Modifiers such as ctrl are not applied: whether ctrl+c "types"
   is the action reducer's decision, it sees the ctrl press.
@@ -142,22 +143,21 @@ class KeyInfo:
     keysym: int
 
 
-def key_name(base_keysym: int) -> str:
-    """pyautogui name of a physical key given its unshifted keysym."""
-    name = SPECIAL_NAMES.get(base_keysym)
+def key_name(keysym: int) -> str:
+    """pyautogui name of the symbol a key produced: letters lowercased (pyautogui has no 'A')."""
+    name = SPECIAL_NAMES.get(keysym)
     if name is not None:
         return name
-    ch = keysym_char(base_keysym)
+    ch = keysym_char(keysym)
     if ch is not None:
         return ch.lower() if len(ch.lower()) == 1 else ch
-    return f"keysym_{base_keysym:#x}" if base_keysym else "unknown"
+    return f"keysym_{keysym:#x}" if keysym else "unknown"
 
 
 def translate(keysyms: Sequence[int], state: int, *, altgr_mask: int = 0, numlock_mask: int = 0) -> KeyInfo:
     """Name, typed character and effective keysym of a key with ``keysyms`` pressed in modifier ``state``."""
     group = 1 if altgr_mask and state & altgr_mask else 0
     lo, hi = level_pair(keysyms, group)
-    base_lo, base_hi = level_pair(keysyms, 0)
     shift = bool(state & SHIFT_MASK)
     if numlock_mask and state & numlock_mask and 0xFF80 <= hi <= 0xFFBD:
         ks = lo if shift else hi  # NumLock on: keypad keys type their digit unless shifted
@@ -165,7 +165,4 @@ def translate(keysyms: Sequence[int], state: int, *, altgr_mask: int = 0, numloc
         ks = lo if shift else hi
     else:
         ks = hi if shift else lo
-    # Keypad keys are named by their digit (num7, decimal), whatever NumLock says: same physical key.
-    keypad = 0xFFAE <= base_hi <= 0xFFB9 and base_hi in SPECIAL_NAMES
-    name = SPECIAL_NAMES[base_hi] if keypad else key_name(base_lo)
-    return KeyInfo(key=name, char=keysym_char(ks), keysym=ks)
+    return KeyInfo(key=key_name(ks), char=keysym_char(ks), keysym=ks)

@@ -1,8 +1,10 @@
 """Driver sinks: where planned input events go.
 
-``XDriver`` injects into a live X display: pointer and the standard buttons
-through pyautogui (PAUSE 0, no tweening, its fail-safe replaced by our own
-unexpected-input check), keys by exact keycode through XTest. ``RecordingSink``
+``XDriver`` injects into a live X display: pointer motion through pyautogui
+(PAUSE 0, no tweening, its fail-safe replaced by our own unexpected-input
+check); buttons, wheel notches and keys through XTest on our own connection,
+keys by exact keycode. (pyautogui's mouseDown/scroll first re-send a motion to
+the current position — an event the recording never had — so they are not used.) ``RecordingSink``
 keeps the calls (unit tests), ``PrintSink`` writes an event-level pyautogui
 program (``--dry-run``). Every sink tracks what it holds so ``release_all``
 can let go of it all when replay stops for any reason.
@@ -10,6 +12,7 @@ can let go of it all when replay stops for any reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -20,7 +23,6 @@ from wf.bundle.events import KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scro
 from wf.replayer.plan import InputEvent, key_identity
 
 X_BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
-PYAUTOGUI_BUTTONS = ("left", "middle", "right")
 
 
 class Sink(Protocol):
@@ -170,19 +172,16 @@ class XDriver:
             self.pos = (e.x, e.y)
         elif isinstance(e, MouseDown | MouseUp):
             self._move_if_needed(e.x, e.y)
-            if e.button in PYAUTOGUI_BUTTONS:
-                call = pg.mouseDown if isinstance(e, MouseDown) else pg.mouseUp
-                call(button=e.button, _pause=False)
-            else:  # back/forward: pyautogui has no name for buttons 8 and 9
-                kind = X.ButtonPress if isinstance(e, MouseDown) else X.ButtonRelease
-                fake_input(self.x, kind, X_BUTTONS[e.button])
-                self.x.sync()
+            fake_input(self.x, X.ButtonPress if isinstance(e, MouseDown) else X.ButtonRelease,
+                       X_BUTTONS[e.button])
+            self.x.sync()
         elif isinstance(e, Scroll):
             self._move_if_needed(e.x, e.y)
-            if e.dy:
-                pg.scroll(e.dy, _pause=False)
-            if e.dx:
-                pg.hscroll(e.dx, _pause=False)
+            for button, notches in ((4 if e.dy > 0 else 5, abs(e.dy)), (7 if e.dx > 0 else 6, abs(e.dx))):
+                for _ in range(notches):
+                    fake_input(self.x, X.ButtonPress, button)
+                    fake_input(self.x, X.ButtonRelease, button)
+            self.x.sync()
         else:
             kc = self.keys.keycode(e)
             if kc is None:  # no keycode for it anywhere: let pyautogui try its name
@@ -211,10 +210,8 @@ class XDriver:
 
     def release_all(self) -> None:
         for e in self.held.releases():
-            try:
+            with contextlib.suppress(Exception):  # releasing the rest matters more than one failure
                 self._inject(e)
-            except Exception:  # noqa: BLE001 - releasing the rest matters more than one failure
-                pass
         self.held = Held()
 
     def close(self) -> None:

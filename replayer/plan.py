@@ -29,15 +29,33 @@ class Step:
     index: int  # raw event index in the bundle (0-based, after the header)
     at: float
     event: InputEvent
-    pre_screen: Screen | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A screen checkpoint: at ``at`` the live screen should look like ``screen``.
+
+    Placed where the recorded frame was captured on the replay timeline (``captured`` mapped through the
+    same speed and gap capping), so the live frame is taken at the same moment relative to the input.
+    ``event`` is the action-starting event the screen precedes, or None for the final screen.
+    """
+
+    at: float
+    screen: Screen
+    event: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     steps: list[Step]
+    checks: list[Check]  # pre-action checkpoints, in time order (the final screen is separate)
     final_screen: Screen | None  # the last recorded screen: the final checkpoint
     first_screen: Screen | None  # the first recorded screen: what the app looked like before any input
     skipped: int = 0  # events that cannot be replayed (redacted keys)
+
+    @property
+    def duration(self) -> float:
+        return self.steps[-1].at if self.steps else 0.0
 
 
 def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = None,
@@ -47,20 +65,35 @@ def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = No
     evs = list(events)
     pre = attach_pre_screens(evs)
     screens = [e for e in evs if isinstance(e, Screen)]
-    skipped = sum(1 for i, e in enumerate(evs) if type(e).__name__ == "Redacted" and first <= i
-                  and (last is None or i <= last))
+    end = len(evs) - 1 if last is None else min(last, len(evs) - 1)
+    skipped = sum(1 for e in evs[first:end + 1] if type(e).__name__ == "Redacted")
     items = [(i, e) for i, e in enumerate(evs) if isinstance(e, INPUT_TYPES)]
-    items = select_range(items, first, last)
-    steps = [Step(i, e.t, e, pre.get(i)) for i, e in items]
+    items = select_range(items, first, end)
+    steps = [Step(i, e.t, e) for i, e in items]
     steps = drop_unmatched_releases(steps)
-    steps = retime(steps, speed=speed, max_gap=max_gap)
+    timed = retime(steps, speed=speed, max_gap=max_gap)
+    chosen = {s.index for s in timed}
+    checks = [Check(map_time(steps, timed, sc.captured, max_gap=max_gap, speed=speed), sc, i)
+              for i, sc in sorted(pre.items()) if i in chosen and first <= i <= end]
     if scale != (1.0, 1.0):
-        steps = [replace(s, event=rescale(s.event, *scale)) for s in steps]
-    final = screens[-1] if screens else None
-    if last is not None:
-        before_end = [s for s in screens if s.t <= (evs[last].t if last < len(evs) else float("inf"))]
-        final = before_end[-1] if before_end else final
-    return Plan(steps, final, screens[0] if screens else None, skipped)
+        timed = [replace(s, event=rescale(s.event, *scale)) for s in timed]
+    last_t = evs[end].t if evs else 0.0
+    before_end = [s for s in screens if s.t <= last_t]
+    final = before_end[-1] if before_end else (screens[-1] if screens else None)
+    return Plan(timed, sorted(checks, key=lambda c: c.at), final, screens[0] if screens else None, skipped)
+
+
+def map_time(orig: Sequence[Step], timed: Sequence[Step], t: float, *, max_gap: float | None,
+             speed: float) -> float:
+    """Where bundle time ``t`` falls on the replay timeline (before the first step: clamped to 0)."""
+    times = [s.event.t for s in orig]
+    k = bisect.bisect_right(times, t) - 1
+    if k < 0:
+        return 0.0
+    gap = t - times[k]
+    if max_gap is not None:
+        gap = min(gap, max_gap)
+    return timed[k].at + gap / speed
 
 
 def attach_pre_screens(events: Sequence[Event]) -> dict[int, Screen]:

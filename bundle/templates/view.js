@@ -34,7 +34,7 @@
   }
 
   /* ---------- pictures with the action drawn on them ---------- */
-  function picture(frame, imgIdx, step, draw) {
+  function picture(frame, imgIdx, step, draw, bbox) {
     clear(frame);
     var im = (imgIdx === null || imgIdx === undefined) ? null : images[imgIdx];
     if (!im || !im.src) {
@@ -44,6 +44,13 @@
     var img = el('img', { src: im.src, alt: im.name, decoding: 'async', width: im.w, height: im.h });
     frame.appendChild(img);
     if (draw && step && im.w && im.h) frame.appendChild(overlay(step, im));
+    if (bbox && im.w && im.h) {  // where replay differed, so a few pixels are findable at a glance
+      var svg = sv('svg', { viewBox: '0 0 ' + im.w + ' ' + im.h, preserveAspectRatio: 'none', 'aria-hidden': 'true' });
+      var pad = Math.max(im.w, im.h) / 200;
+      svg.appendChild(sv('rect', { x: bbox[0] - pad, y: bbox[1] - pad, width: bbox[2] + 2 * pad, height: bbox[3] + 2 * pad,
+        'class': 'ov-bbox', 'stroke-width': Math.max(2, pad * 0.8) }));
+      frame.appendChild(svg);
+    }
   }
 
   function label(g, x, y, text, fs, anchorRight) {
@@ -124,7 +131,7 @@
     else d.appendChild(el('div', { 'class': 'noimg' }, 'no screen'));
     var l = el('div', { 'class': 'lbl' });
     l.appendChild(el('b', null, '#' + s.i));
-    l.appendChild(document.createTextNode(s.kind + ' ' + (s.ann && s.ann.label ? s.ann.label : s.desc)));
+    l.appendChild(document.createTextNode(s.ann && s.ann.label ? s.ann.label : s.desc));
     d.appendChild(l);
     d.addEventListener('click', function () { select(i); });
     return d;
@@ -195,6 +202,12 @@
     tbody.appendChild(tr);
   }
   function pct(v) { return (v === null || v === undefined) ? null : (v * 100).toFixed(2) + ' %'; }
+  function differ(c) {  // the report's numbers; the viewer's own count only when the report has none
+    var f = c.diff_fraction !== null ? c.diff_fraction : c.own_fraction;
+    if (f === null) return null;
+    return (c.differing !== null ? c.differing + ' px (' + pct(f) + ')' : pct(f)) +
+      (c.diff_fraction === null ? ' (counted by the viewer)' : '');
+  }
 
   function showStep(s) {
     $('step-no').textContent = '#' + s.i + ' / ' + (steps.length - 1);
@@ -215,6 +228,8 @@
     if (s.keys && s.keys.length) row(tb, 'keys', s.keys.join(' + '));
     if (s.mods && s.mods.length) row(tb, 'modifiers', s.mods.join(' + '));
     if (s.kind === 'scroll') row(tb, 'scroll', 'dx=' + s.dx + ' dy=' + s.dy);
+    if (s.seg) row(tb, 'segment', s.seg + ' (after ' + s.seg + ' pause' + (s.seg > 1 ? 's' : '') + ')');
+    row(tb, 'pyautogui', s.code);
     var im = images[s.pre];
     row(tb, 'screens', (im ? im.name : '—') + '  →  ' + (images[s.post] ? images[s.post].name : '—'));
     var ann = $('step-ann'); clear(ann);
@@ -234,14 +249,15 @@
         c.passed === false ? 'bad' : c.passed === true ? 'good' : null);
       if (c.reason) row(ctb, 'reason', c.reason);
       row(ctb, 'similarity', c.similarity === null ? null : c.similarity.toFixed(4));
-      row(ctb, 'pixels differing', pct(c.diff_fraction));
-      if (c.own_fraction !== null) row(ctb, 'pixels differing (viewer)', pct(c.own_fraction));
+      row(ctb, 'pixels differing', differ(c));
       if (c.timing !== null) row(ctb, 'timing error', fmtT(c.timing));
       if (c.pointer !== null) row(ctb, 'pointer error', c.pointer + ' px');
       if (c.waited !== null) row(ctb, 'waited for screen', fmtT(c.waited));
-      picture($('chk-rec'), c.rec, s, false);
-      picture($('chk-rep'), c.rep, s, false);
-      picture($('chk-diff'), c.diff, s, false);
+      if (c.synced !== null) row(ctb, 'screen synced', c.synced ? 'yes' : 'no (timed out)', c.synced ? null : 'bad');
+      if (c.bbox) row(ctb, 'differing area', c.bbox[2] + '×' + c.bbox[3] + ' at (' + c.bbox[0] + ', ' + c.bbox[1] + ')');
+      picture($('chk-rec'), c.rec, s, false, c.bbox);
+      picture($('chk-rep'), c.rep, s, false, c.bbox);
+      picture($('chk-diff'), c.diff, s, false, c.bbox);
     }
   }
 
@@ -287,26 +303,35 @@
   });
 
   /* ---------- the replay report ---------- */
-  function plot(svg, series, unit) {
-    var W = 400, H = 140, L = 40, B = 18, T = 8;
+  function plot(svg, series, unit, scale, axis, limit, floor) {
+    var W = 400, H = 140, L = 46, B = 18, T = 8;
     if (!series || !series.length) { svg.appendChild(sv('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no data')); return; }
-    var xs = series.map(function (p) { return p[0]; }), ys = series.map(function (p) { return p[1]; });
+    var xs = series.map(function (p) { return p[0]; }), ys = series.map(function (p) { return p[1] * scale; });
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
-    var y0 = Math.min(0, Math.min.apply(null, ys)), y1 = Math.max(1e-9, Math.max.apply(null, ys));
+    var y0 = Math.min(0, Math.min.apply(null, ys)), y1 = Math.max(floor, Math.max.apply(null, ys));
+    var lim = (limit === null || limit === undefined) ? null : limit * scale;
     function px(v) { return L + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (W - L - 6); }
     function py(v) { return T + (1 - (v - y0) / (y1 - y0)) * (H - T - B); }
+    function num(v) { return Number(v.toPrecision(3)); }
     svg.appendChild(sv('line', { x1: L, x2: L, y1: T, y2: H - B, 'class': 'axis' }));
     svg.appendChild(sv('line', { x1: L, x2: W - 4, y1: py(0), y2: py(0), 'class': 'zero' }));
-    svg.appendChild(sv('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, Number(y1.toPrecision(3)) + unit));
-    if (y0 < 0) svg.appendChild(sv('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, Number(y0.toPrecision(3)) + unit));
+    svg.appendChild(sv('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, num(y1) + unit));
+    if (y0 < 0) svg.appendChild(sv('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, num(y0) + unit));
     svg.appendChild(sv('text', { x: L - 4, y: py(0) + 3, 'text-anchor': 'end' }, '0'));
-    svg.appendChild(sv('text', { x: L, y: H - 4 }, 'step ' + x0));
-    svg.appendChild(sv('text', { x: W - 4, y: H - 4, 'text-anchor': 'end' }, 'step ' + x1));
-    svg.appendChild(sv('polyline', { points: series.map(function (p) { return px(p[0]) + ',' + py(p[1]); }).join(' '), 'class': 'line' }));
+    svg.appendChild(sv('text', { x: L, y: H - 4 }, axis + ' ' + x0));
+    svg.appendChild(sv('text', { x: W - 4, y: H - 4, 'text-anchor': 'end' }, axis + ' ' + x1));
+    svg.appendChild(sv('polyline', { points: series.map(function (p) { return px(p[0]) + ',' + py(p[1] * scale); }).join(' '), 'class': 'line' }));
+    if (lim !== null && lim <= y1) {
+      svg.appendChild(sv('line', { x1: L, x2: W - 4, y1: py(lim), y2: py(lim), 'class': 'limit' }));
+      svg.appendChild(sv('text', { x: W - 6, y: py(lim) - 3, 'text-anchor': 'end' }, 'limit ' + num(lim) + unit));
+    } else if (lim !== null) {
+      svg.appendChild(sv('text', { x: W - 6, y: T + 8, 'text-anchor': 'end' }, 'limit ' + num(lim) + unit + ' (off scale)'));
+    }
     series.forEach(function (p) {
-      var s = stepByIndex[p[0]], c = s !== undefined ? chk(steps[s]) : null;
-      var dot = sv('circle', { cx: px(p[0]), cy: py(p[1]), r: 2.5, 'class': 'pt' + (c && c.passed === false ? ' fail' : '') });
-      dot.appendChild(sv('title', null, 'step ' + p[0] + ': ' + p[1] + unit));
+      var s = (p[2] === null || p[2] === undefined) ? undefined : stepByIndex[p[2]];
+      var over = lim !== null && Math.abs(p[1] * scale) > lim;
+      var dot = sv('circle', { cx: px(p[0]), cy: py(p[1] * scale), r: 2.5, 'class': 'pt' + (over ? ' fail' : '') });
+      dot.appendChild(sv('title', null, axis + ' ' + p[0] + (s !== undefined ? ' (step ' + p[2] + ')' : '') + ': ' + num(p[1] * scale) + unit));
       if (s !== undefined) dot.addEventListener('click', function () { select(s); });
       svg.appendChild(dot);
     });
@@ -317,12 +342,19 @@
 
   function drawReport() {
     var fl = $('failures');
-    (report.failures || []).forEach(function (f) { fl.appendChild(el('li', null, f)); });
+    (report.failures || []).forEach(function (f) {
+      var li = el('li', null, f[0]);
+      if (f[1] !== null && stepByIndex[f[1]] !== undefined) {
+        li.classList.add('link');
+        li.addEventListener('click', function () { select(stepByIndex[f[1]]); });
+      }
+      fl.appendChild(li);
+    });
     var ol = $('worst');
     report.order.slice(0, 200).forEach(function (n) {
       var c = report.checkpoints[n];
       var txt = c.label + (c.passed === false ? ' — FAIL' : '') +
-        (c.diff_fraction !== null ? ' — ' + pct(c.diff_fraction) + ' differ' : '') +
+        (differ(c) !== null ? ' — ' + differ(c) + ' differ' : '') +
         (c.similarity !== null ? ' — sim ' + c.similarity.toFixed(4) : '') + (c.reason ? ' — ' + c.reason : '');
       var li = el('li', { 'class': c.passed === false ? 'fail' : null }, txt);
       if (c.step !== null && stepByIndex[c.step] !== undefined) {
@@ -330,11 +362,15 @@
       }
       ol.appendChild(li);
     });
-    plot($('plot-timing'), report.timing, ' s');
-    plot($('plot-pointer'), report.pointer, ' px');
+    plot($('plot-timing'), report.timing, ' ms', 1000, report.x_axis, report.timing_limit, 1);
+    plot($('plot-pointer'), report.pointer, ' px', 1, report.x_axis, report.pointer_limit, 1);
     var tb = $('report-summary').tBodies[0];
     (report.summary || []).forEach(function (p) { row(tb, p[0], p[1]); });
   }
+
+  Array.prototype.forEach.call(document.querySelectorAll('figure.shot'), function (f) {
+    f.addEventListener('click', function () { f.classList.toggle('big'); });  // one picture at full width
+  });
 
   /* ---------- start ---------- */
   drawTimeline();

@@ -1,0 +1,56 @@
+"""Agent actions reduced from a bundle's raw events (vocabulary and rules: docs/actions.md).
+
+Pure functions, no display needed::
+
+    from wf.bundle.actions import Action, Thresholds, load_actions, reduce_events, to_pyautogui_program
+
+    actions = load_actions(Bundle.open("my-task"))
+    for a in actions:
+        print(a.index, a.describe(), a.to_pyautogui())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from wf.bundle.actions_model import KINDS, Action, Thresholds
+from wf.bundle.actions_reduce import reduce_stream
+from wf.bundle.actions_render import COORDS, from_coord, program, to_coord
+from wf.bundle.events import Event, Header
+from wf.bundle.reader import Bundle
+
+__all__ = [
+    "COORDS",
+    "KINDS",
+    "Action",
+    "Thresholds",
+    "from_coord",
+    "load_actions",
+    "reduce_events",
+    "to_coord",
+    "to_pyautogui_program",
+]
+
+
+def reduce_events(events: Iterable[Event], thresholds: Thresholds = Thresholds()) -> list[Action]:
+    """Reduce events (in stream order, as ``Bundle.events()`` yields them) to actions.
+
+    Deterministic: the same events and thresholds always give the same actions. Action ``first_event`` /
+    ``last_event`` are 0-based indices into ``events`` (line number in events.jsonl = index + 2).
+    """
+    return reduce_stream(events, thresholds)
+
+
+def load_actions(bundle: Bundle, thresholds: Thresholds = Thresholds()) -> list[Action]:
+    """The actions of an opened bundle (one streaming pass over its events)."""
+    return reduce_stream(bundle.events(), thresholds)
+
+
+def to_pyautogui_program(actions: Sequence[Action], header: Header, *, coords: str = "pixels",
+                         timing: bool = True) -> str:
+    """A standalone Python script that replays ``actions`` with pyautogui.
+
+    With ``timing`` it sleeps the recorded gaps between actions; ``unit``/``k1000`` coordinates are scaled
+    to the replaying screen's size at run time.
+    """
+    return program(actions, header, coords=coords, timing=timing)

@@ -1,0 +1,278 @@
+"""`wf export`: many bundles → one training dataset, in parallel, in a deterministic order.
+
+Workers (processes) turn bundles into :class:`~wf.bundle.export_steps.Episode` records; this process
+feeds them, in the order the bundles were given, to one format writer (``export_<format>.py``), so the
+output is the same whatever ``jobs`` is. A bundle that cannot be read is skipped and listed, with the
+reason, in ``manifest.json`` next to the files, bundles and step counts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+
+from wf.bundle.actions import COORDS
+from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
+from wf.bundle.export_images import check_spec
+from wf.bundle.export_steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
+from wf.bundle.export_writer import MIB, FormatWriter, OutputFile, WriterConfig
+from wf.bundle.reader import Bundle
+
+FORMATS: tuple[str, ...] = ("parquet", "webdataset", "agentnet", "osworld", "pyautogui")
+# Each format's own convention unless --coords says otherwise (see ANCHORS.md, "Conventions").
+DEFAULT_COORDS = {"parquet": "pixels", "webdataset": "pixels", "agentnet": "unit", "osworld": "pixels",
+                  "pyautogui": "pixels"}
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+DEFAULT_SHARD_MB = 256.0
+
+ProgressFn = Callable[[int, int, int], None]  # (bundles done, bundles total, steps written)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """Everything `wf export` was asked for; validated by :func:`export`."""
+
+    format: str
+    out: Path
+    coords: str | None = None
+    include_dropped: bool = False
+    shard_mb: float = DEFAULT_SHARD_MB
+    jobs: int = 1
+    image_format: str | None = None
+    max_side: int | None = None
+    history: int = 5
+
+
+class BundleEntry(msgspec.Struct, kw_only=True):
+    path: str
+    episode_id: str
+    steps: int
+    actions: int
+    dropped: int
+    instruction: str | None
+    outcome: str
+    warnings: list[str]
+
+
+class SkippedEntry(msgspec.Struct, kw_only=True):
+    path: str
+    reason: str
+
+
+class FileEntry(msgspec.Struct, kw_only=True):
+    path: str
+    bytes: int
+    steps: int
+    episodes: int
+
+
+class Manifest(msgspec.Struct, kw_only=True):
+    """``manifest.json``: what was exported, from which bundles, and what was skipped and why."""
+
+    version: int
+    format: str
+    coords: str
+    image_format: str
+    max_side: int | None
+    include_dropped: bool
+    history: int
+    shard_bytes: int
+    episodes: int
+    steps: int
+    bytes: int
+    bundles: list[BundleEntry]
+    skipped: list[SkippedEntry]
+    files: list[FileEntry]
+
+
+def make_writer(fmt: str, cfg: WriterConfig) -> FormatWriter:
+    # Imported here so that `wf export --format osworld` never loads pyarrow.
+    if fmt == "parquet":
+        from wf.bundle.export_parquet import ParquetExport
+        return ParquetExport(cfg)
+    if fmt == "webdataset":
+        from wf.bundle.export_webdataset import WebDatasetExport
+        return WebDatasetExport(cfg)
+    if fmt == "agentnet":
+        from wf.bundle.export_agentnet import AgentNetExport
+        return AgentNetExport(cfg)
+    if fmt == "osworld":
+        from wf.bundle.export_osworld import OSWorldExport
+        return OSWorldExport(cfg)
+    if fmt == "pyautogui":
+        from wf.bundle.export_pyautogui import PyautoguiExport
+        return PyautoguiExport(cfg)
+    raise BadInput(f"unknown export format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
+    """Export ``bundles`` as ``opts.format`` into the new directory ``opts.out``; returns the manifest."""
+    if opts.format not in FORMATS:
+        raise BadInput(f"unknown export format {opts.format!r}", hint=f"use one of {', '.join(FORMATS)}")
+    coords = opts.coords or DEFAULT_COORDS[opts.format]
+    if coords not in COORDS:
+        raise BadInput(f"unknown coordinate system {coords!r}", hint=f"use one of {', '.join(COORDS)}")
+    spec = check_spec(opts.image_format, opts.max_side)
+    if not opts.shard_mb > 0:
+        raise BadInput(f"--shard-size {opts.shard_mb} must be positive", hint="a size in MiB, e.g. 256")
+    if opts.jobs < 1:
+        raise BadInput(f"--jobs {opts.jobs} must be at least 1")
+    if opts.history < 0:
+        raise BadInput(f"--history {opts.history} must not be negative")
+    if not bundles:
+        raise BadInput("no bundles to export", hint="pass one or more bundle directories")
+    out = _prepare_out(opts.out)
+    shard_bytes = max(int(opts.shard_mb * MIB), 1)
+    copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
+                           images=spec, want_images=opts.format != "pyautogui",
+                           want_program=opts.format == "pyautogui")
+    jobs, skipped = _plan(bundles)
+
+    entries: list[BundleEntry] = []
+    skips: list[SkippedEntry] = []
+    steps = 0
+    tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
+    try:
+        results = _collect(jobs, skipped, copts, tmp, opts.jobs)
+        writer = make_writer(opts.format, WriterConfig(out, shard_bytes))
+        if progress:
+            progress(0, len(bundles), 0)
+        for done, result in enumerate(results, start=1):
+            if isinstance(result, Skipped):
+                skips.append(SkippedEntry(path=result.bundle, reason=result.reason))
+            else:
+                writer.add(result)
+                shutil.rmtree(tmp / result.episode_id, ignore_errors=True)  # re-encoded images, now written
+                steps += len(result.steps)
+                entries.append(_entry(result))
+            if progress:
+                progress(done, len(bundles), steps)
+        files = writer.close()
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write the export to {out}: {exc.strerror or exc}",
+                                 hint="check free space and permissions") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    manifest = Manifest(
+        version=MANIFEST_VERSION, format=opts.format, coords=coords,
+        image_format=("stored" if spec.as_is else spec.ext), max_side=spec.max_side,
+        include_dropped=opts.include_dropped, history=opts.history, shard_bytes=shard_bytes,
+        episodes=len(entries), steps=steps, bytes=sum(f.bytes for f in files),
+        bundles=entries, skipped=skips, files=[_file(f) for f in files],
+    )
+    (out / MANIFEST).write_bytes(orjson.dumps(msgspec.to_builtins(manifest), option=orjson.OPT_INDENT_2) + b"\n")
+    return manifest
+
+
+def _prepare_out(out: Path) -> Path:
+    if out.exists():
+        if not out.is_dir():
+            raise BadInput(f"{out} exists and is not a directory", hint="--out names a new directory")
+        if any(out.iterdir()):
+            raise BadInput(f"{out} exists and is not empty", hint="choose a new --out directory or remove it")
+    else:
+        try:
+            out.mkdir(parents=True)
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot create {out}: {exc.strerror}",
+                                     hint="choose a writable location") from None
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    index: int
+    path: str
+    episode_id: str
+
+
+def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]]:
+    """Open every header here (cheap) so episode ids are unique and assigned in input order."""
+    jobs: list[_Job] = []
+    skipped: dict[int, Skipped] = {}
+    seen_paths: set[Path] = set()
+    seen_ids: set[str] = set()
+    for i, p in enumerate(bundles):
+        path = Path(p)
+        real = path.resolve()
+        if real in seen_paths:
+            skipped[i] = Skipped(str(p), "duplicate: this bundle was already given earlier in the list")
+            continue
+        seen_paths.add(real)
+        try:
+            b = Bundle.open(path)
+        except WfError as exc:
+            skipped[i] = Skipped(str(p), exc.message)
+            continue
+        base = eid = episode_id(b.path, b.header.started)
+        n = 2
+        while eid in seen_ids:
+            eid = f"{base}-{n}"
+            n += 1
+        seen_ids.add(eid)
+        jobs.append(_Job(i, str(p), eid))
+    return jobs, skipped
+
+
+def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
+    try:
+        return collect_episode(job.path, opts, tmp, job.episode_id)
+    except WfError as exc:
+        return Skipped(job.path, exc.message)
+    except Exception as exc:  # one broken bundle must not sink a batch of thousands; the reason is kept
+        return Skipped(job.path, f"cannot be exported ({type(exc).__name__}: {exc})")
+
+
+def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped]:
+    job, opts, tmp = args
+    return job.index, _work(job, opts, tmp)
+
+
+def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions, tmp: Path,
+             workers: int) -> Iterator[Episode | Skipped]:
+    """Yield one result per input bundle, in input order, however the workers finish."""
+    total = len(jobs) + len(skipped)
+    ready: dict[int, Episode | Skipped] = dict(skipped)
+    nxt = 0
+
+    def drain() -> Iterator[Episode | Skipped]:
+        nonlocal nxt
+        while nxt in ready:
+            yield ready.pop(nxt)
+            nxt += 1
+
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            ready[job.index] = _work(job, opts, str(tmp))
+            yield from drain()
+    else:
+        # fork: workers start at once with the modules already loaded (no re-import of pyarrow & co).
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(workers, len(jobs))) as pool:
+            tasks: list[Any] = [(job, opts, str(tmp)) for job in jobs]
+            for index, result in pool.imap_unordered(_work_indexed, tasks):
+                ready[index] = result
+                yield from drain()
+    yield from drain()
+    assert nxt == total, f"export lost results ({nxt} of {total})"
+
+
+def _entry(ep: Episode) -> BundleEntry:
+    return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
+                       actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
+                       outcome=ep.outcome, warnings=list(ep.warnings))
+
+
+def _file(f: OutputFile) -> FileEntry:
+    return FileEntry(path=f.path, bytes=f.bytes, steps=f.steps, episodes=f.episodes)
+

@@ -1,0 +1,99 @@
+"""What `wf redact` was asked to do, parsed and checked before anything is written."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from wf.bundle.errors import BadInput
+from wf.bundle.redact_presets import ScrubPattern, build_patterns
+
+_RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
+_STEPS = re.compile(r"^\s*(\d+)\s*(?::\s*(\d+)\s*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class RectMask:
+    """A rectangle in virtual-screen pixels, filled in every screen captured between ``t1`` and ``t2``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    t1: float = 0.0
+    t2: float = math.inf
+
+    def applies(self, *times: float) -> bool:
+        return any(self.t1 <= t <= self.t2 for t in times)
+
+    def to_json(self) -> dict[str, object]:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h, "t1": self.t1,
+                "t2": None if math.isinf(self.t2) else self.t2}
+
+
+def parse_rect(text: str) -> RectMask:
+    """``X,Y,W,H`` or ``X,Y,W,H@T1-T2`` (seconds; either end may be left out: ``@5-`` or ``@-10``)."""
+    m = _RECT.match(text)
+    if not m:
+        raise BadInput(f"--mask-rect {text!r} is not X,Y,W,H[@T1-T2]",
+                       hint="e.g. --mask-rect 0,0,400,300 or --mask-rect 0,0,400,300@2.5-10")
+    x, y, w, h = (int(g) for g in m.groups()[:4])
+    if w <= 0 or h <= 0:
+        raise BadInput(f"--mask-rect {text!r}: width and height must be positive")
+    try:
+        t1 = float(m.group(5)) if m.group(5) else 0.0
+        t2 = float(m.group(6)) if m.group(6) else math.inf
+    except ValueError:
+        raise BadInput(f"--mask-rect {text!r}: times must be seconds, e.g. @2.5-10") from None
+    if not (math.isfinite(t1) and t1 <= t2) or math.isnan(t2):
+        raise BadInput(f"--mask-rect {text!r}: the time range is empty or not a number")
+    return RectMask(x, y, w, h, t1, t2)
+
+
+def parse_steps(text: str) -> tuple[int, int]:
+    """``A:B`` (inclusive, 0-based action indices as in `wf inspect --actions`) or a single ``N``."""
+    m = _STEPS.match(text)
+    if not m:
+        raise BadInput(f"--drop-steps {text!r} is not A:B or N",
+                       hint="steps are 0-based action numbers; A:B drops A through B inclusive")
+    a = int(m.group(1))
+    b = int(m.group(2)) if m.group(2) is not None else a
+    if b < a:
+        raise BadInput(f"--drop-steps {text!r}: the range is backwards", hint="write the lower step first")
+    return a, b
+
+
+@dataclass(frozen=True, slots=True)
+class RedactSpec:
+    """Everything one `wf redact` run does."""
+
+    scrub: tuple[ScrubPattern, ...] = ()
+    presets: tuple[str, ...] = ()
+    user_scrubs: int = 0
+    mask_windows: tuple[re.Pattern[str], ...] = ()
+    rects: tuple[RectMask, ...] = ()
+    drop_steps: tuple[tuple[int, int], ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.scrub or self.mask_windows or self.rects or self.drop_steps)
+
+
+def build_spec(*, scrub: list[str] = (), presets: list[str] = (), mask_windows: list[str] = (),  # type: ignore[assignment]
+               rects: list[str] = (), drop_steps: list[str] = ()) -> RedactSpec:  # type: ignore[assignment]
+    """Parse the command-line values; every problem is a ``BadInput`` before any file is touched."""
+    from wf.recorder.config import check_regex
+
+    spec = RedactSpec(
+        scrub=build_patterns(list(scrub), list(presets)),
+        presets=tuple(dict.fromkeys(presets)),
+        user_scrubs=len(scrub),
+        # Case-insensitive, like the recorder's --exclude-window (wf.recorder.exclusion).
+        mask_windows=tuple(check_regex(p, "--mask-window", re.IGNORECASE) for p in mask_windows),
+        rects=tuple(parse_rect(r) for r in rects),
+        drop_steps=tuple(parse_steps(s) for s in drop_steps),
+    )
+    if spec.is_empty():
+        raise BadInput("nothing to redact",
+                       hint="give --scrub, --scrub-preset, --mask-window, --mask-rect or --drop-steps")
+    return spec

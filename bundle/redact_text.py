@@ -1,0 +1,51 @@
+"""Scrubbing free text (window titles, marks, header text, annotations) and finding literals in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from wf.bundle.redact_presets import ScrubPattern
+
+PLACEHOLDER = "[REDACTED]"
+
+
+def find_literals(text: str, patterns: Iterable[ScrubPattern]) -> set[str]:
+    """Every substring of ``text`` a pattern matches."""
+    found: set[str] = set()
+    for p in patterns:
+        for a, b in p.matches(text):
+            found.add(text[a:b])
+    return found
+
+
+def scrub_text(text: str, literals: Iterable[str]) -> str:
+    """``text`` with every literal replaced by the placeholder, longest literals first."""
+    for lit in sorted(literals, key=len, reverse=True):
+        if lit and lit in text:
+            text = text.replace(lit, PLACEHOLDER)
+    return text
+
+
+def strings_in(obj: object) -> Iterable[str]:
+    """Every string (keys included) inside a JSON-like value."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield str(k)
+            yield from strings_in(v)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            yield from strings_in(v)
+
+
+def scrub_json(obj: object, literals: Iterable[str], *, skip: frozenset[str] = frozenset()) -> object:
+    """A copy of a JSON-like value with literals scrubbed from every string (values under ``skip`` keys kept)."""
+    lits = list(literals)
+    if isinstance(obj, str):
+        return scrub_text(obj, lits)
+    if isinstance(obj, dict):
+        return {k: (v if k in skip else scrub_json(v, lits, skip=skip)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub_json(v, lits, skip=skip) for v in obj]
+    return obj

@@ -1,0 +1,86 @@
+"""`wf export`: bundles → a training dataset (Parquet, WebDataset, AgentNet, OSWorld, pyautogui scripts)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from wf.bundle.errors import ExitCode
+from wf.bundle.export import DEFAULT_SHARD_MB, FORMATS, ExportOptions, Manifest, export
+from wf.cli.console import err, human_bytes, print_json, warn
+
+HELP = f"""Export bundles as a training dataset: one row per step (screen before and after, instruction,
+action as JSON and pyautogui code, previous actions, annotations).
+
+Formats: {", ".join(FORMATS)}. Parquet has Hugging Face Image columns; webdataset writes tar shards;
+agentnet writes episode JSONL (0–1 coordinates, the screen BEFORE each action); osworld writes
+traj.jsonl per episode (the screen AFTER each action); pyautogui writes one script per bundle.
+Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty
+directory; manifest.json there lists bundles, steps, files and skipped bundles.
+
+Exits 1 when a bundle was skipped as invalid (the rest is still exported), unless --skip-invalid."""
+
+
+def command(
+    bundles: list[Path] = typer.Argument(..., help="Bundle directories, exported in this order."),
+    format: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(FORMATS)}."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (new or empty)."),
+    coords: str | None = typer.Option(None, "--coords",
+                                      help="pixels | unit (0–1) | k1000 (0–1000). Default: the format's "
+                                           "convention (unit for agentnet, pixels otherwise)."),
+    include_dropped: bool = typer.Option(False, "--include-dropped", help="Keep steps annotated as dropped."),
+    shard_size: float = typer.Option(DEFAULT_SHARD_MB, "--shard-size", metavar="MB",
+                                     help="Largest Parquet/WebDataset shard, in MiB."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Bundles read in parallel (processes)."),
+    image_format: str | None = typer.Option(None, "--image-format",
+                                            help="png | webp (lossless). Default: the stored PNGs as-is."),
+    max_side: int | None = typer.Option(None, "--max-side", metavar="PX",
+                                        help="Downscale screenshots so their longer side is at most PX."),
+    history: int = typer.Option(5, "--history", metavar="K", help="Previous actions given as text per step."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid",
+                                      help="Exit 0 even when invalid bundles were skipped."),
+    json: bool = typer.Option(False, "--json", help="Print the manifest as JSON on stdout."),
+) -> int:
+    opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
+                         shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
+                         history=history)
+    quiet = json or not sys.stderr.isatty()
+    manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
+    for b in manifest.bundles:
+        for w in b.warnings:
+            warn(escape(w))
+    for s in manifest.skipped:
+        warn(f"skipped {escape(s.path)}: {escape(s.reason)}")
+    if json:
+        print_json(manifest)
+    else:
+        _summary(manifest, out)
+    if manifest.skipped and not skip_invalid:
+        return int(ExitCode.CHECK_FAILED)
+    return int(ExitCode.OK)
+
+
+def _with_progress(bundles: list[Path], opts: ExportOptions) -> Manifest:
+    # auto_refresh off: no refresh thread exists while export forks its workers.
+    progress = Progress(TextColumn("[bold]export[/]"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("bundles · {task.fields[steps]:,} steps"), TimeElapsedColumn(),
+                        console=err, auto_refresh=False, transient=True)
+    task = progress.add_task("export", total=len(bundles), steps=0)
+
+    def update(done: int, total: int, steps: int) -> None:
+        progress.update(task, completed=done, total=total, steps=steps)
+        progress.refresh()
+
+    with progress:
+        return export(bundles, opts, progress=update)
+
+
+def _summary(m: Manifest, out: Path) -> None:
+    err.print(f"[green]exported[/] {m.steps:,} steps from {m.episodes} bundle(s) as {m.format} "
+              f"({m.coords} coordinates) → {escape(str(out))} ({len(m.files)} file(s), {human_bytes(m.bytes)})")
+    if m.skipped:
+        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(str(out / 'manifest.json'))}")

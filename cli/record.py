@@ -1,0 +1,94 @@
+"""`wf record`: capture a task demonstration into a new bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.live import Live
+from rich.markup import escape
+from rich.text import Text
+
+from wf.bundle.errors import ExitCode
+from wf.cli.console import err, human_bytes, warn
+from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY
+from wf.recorder.session import Recorder, RecordOptions, Status, describe_capture
+
+HELP = f"""Record what you do on the X11 desktop into a new bundle directory OUT.
+
+Captures every key press/release (key name, typed character, X keysym and keycode) and mouse event with
+its time, the screen before and after each action (grabbed --fps times a second, stored as lossless PNG
+only when an action refers to it), and the focused window's title, class, pid and geometry.
+
+Stop with {DEFAULT_STOP_KEY} (--stop-key), Ctrl+C / SIGTERM, --duration, or when the --launch'ed app
+exits. {DEFAULT_PAUSE_KEY} pauses and resumes (nothing is recorded in between), {DEFAULT_MARK_KEY} writes a
+mark. Control keys never appear in the data. Keys typed into a window matching --exclude-window (regex on
+title or WM class) are stored as timing only, with no screens.
+
+Exit status 0 when the recording finished cleanly (also on Ctrl+C), 1 when input events were dropped,
+2 for bad usage (OUT not empty), 3 for environment problems (no display, no RECORD extension, disk full:
+what was recorded up to then stays a valid bundle)."""
+
+
+def command(
+    out: Path = typer.Argument(..., help="New (or empty) bundle directory to create."),
+    task: str | None = typer.Option(None, "--task", help="The instruction being demonstrated."),
+    duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds."),
+    launch: str | None = typer.Option(None, "--launch",
+                                      help="Start this command (shell-split) first; stop when it exits."),
+    fps: float = typer.Option(5.0, "--fps", help="Screen grabs per second."),
+    stop_key: str = typer.Option(DEFAULT_STOP_KEY, "--stop-key", help="Hotkey that stops recording."),
+    pause_key: str = typer.Option(DEFAULT_PAUSE_KEY, "--pause-key", help="Hotkey that pauses/resumes."),
+    mark_key: str = typer.Option(DEFAULT_MARK_KEY, "--mark-key", help="Hotkey that writes a mark."),
+    exclude_window: list[str] = typer.Option([], "--exclude-window",
+                                             help="Regex on window title or WM class whose keys and screens "
+                                                  "are not recorded (repeatable)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No start notice or live status (CI)."),
+) -> int:
+    opts = RecordOptions(out=out, task=task, duration=duration, launch=launch, fps=fps, stop_key=stop_key,
+                         pause_key=pause_key, mark_key=mark_key, exclude_window=list(exclude_window))
+    live: Live | None = None
+
+    def ready(rec: Recorder) -> None:
+        nonlocal live
+        if quiet:
+            return
+        err.print(escape(describe_capture(rec)))
+        if err.is_terminal:
+            live = Live(Text(""), console=err, refresh_per_second=4, transient=True)
+            live.start()
+
+    def tick(st: Status) -> None:
+        if live is not None:
+            live.update(_status_line(st))
+
+    rec = Recorder(opts, on_ready=ready, on_tick=tick)
+    try:
+        result = rec.run()
+    finally:
+        if live is not None:
+            live.stop()
+    if result.error is not None and not (result.events or result.screens):
+        raise result.error
+    if not quiet:
+        err.print(f"wf: recorded {result.events} events and {result.screens} screens in "
+                  f"{result.duration:.1f} s ({human_bytes(result.bytes)}) to {escape(str(result.path))} "
+                  f"[dim](stopped: {result.reason})[/]")
+    if result.error is not None:
+        raise result.error
+    if result.dropped:
+        warn(f"{result.dropped} input events were dropped (the writer could not keep up); "
+             "the 'stop' event records the count")
+        return int(ExitCode.CHECK_FAILED)
+    sys.stderr.flush()
+    return 0
+
+
+def _status_line(st: Status) -> Text:
+    state = "[yellow]paused[/]" if st.paused else "[red]● rec[/]"
+    m, s = divmod(int(st.elapsed), 60)
+    line = f"{state} {m:02d}:{s:02d} · {st.events} events · {st.screens} screens · {human_bytes(st.bytes)}"
+    if st.dropped:
+        line += f" · [red]{st.dropped} dropped[/]"
+    return Text.from_markup(line)

@@ -1,0 +1,80 @@
+"""`wf redact`: write a new, scrubbed bundle and prove the scrubbed text is gone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from wf.bundle.errors import ExitCode
+from wf.bundle.reader import Bundle
+from wf.bundle.redact import RedactReport, redact_bundle
+from wf.bundle.redact_presets import PRESETS
+from wf.bundle.redact_spec import build_spec
+from wf.cli.console import err, print_json, warn
+
+HELP = (
+    "Write a redacted copy of BUNDLE to --out (the source is never modified).\n\n"
+    "--scrub REGEX (repeatable) and --scrub-preset secrets (API keys and tokens, JWTs, e-mail addresses, "
+    "card numbers) find secrets in the typed text rebuilt from key events (Backspace applied), in window "
+    "titles, marks, the header and annotations: the keys that typed them become `redacted` placeholders "
+    "(timing kept), the text becomes [REDACTED]. --mask-window REGEX fills the matching window's rectangle "
+    "in screens taken while it had focus and redacts the keys typed into it. --mask-rect X,Y,W,H\\[@T1-T2] "
+    "fills a rectangle (virtual-screen pixels) in every screen captured in that time range (seconds). "
+    "--drop-steps A:B removes steps A through B (0-based, as `wf inspect --actions` numbers them).\n\n"
+    "The header's `redactions` records what was done, never the secret. Finally every byte of the new "
+    "bundle and every text derivable from it is searched for each scrubbed literal: exit 1 if any "
+    "survives. Text visible in screenshot pixels is not searched; mask it with --mask-window/--mask-rect."
+)
+
+
+def command(
+    bundle: Annotated[Path, typer.Argument(help="Source bundle directory (only read).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="New bundle directory (must not exist or be empty).")],
+    mask_window: Annotated[list[str] | None, typer.Option(
+        "--mask-window", help="Regex on window title or WM class: mask it and redact its keys (repeatable).")] = None,
+    mask_rect: Annotated[list[str] | None, typer.Option(
+        "--mask-rect", help="X,Y,W,H\\[@T1-T2]: fill this rectangle in screens (repeatable).")] = None,
+    scrub: Annotated[list[str] | None, typer.Option(
+        "--scrub", help="Regex of text to scrub (repeatable).")] = None,
+    scrub_preset: Annotated[list[str] | None, typer.Option(
+        "--scrub-preset", help=f"Named set of scrub patterns: {', '.join(PRESETS)} (repeatable).")] = None,
+    drop_steps: Annotated[list[str] | None, typer.Option(
+        "--drop-steps", help="A:B or N: remove these steps (inclusive, repeatable).")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+) -> int:
+    spec = build_spec(scrub=scrub or [], presets=scrub_preset or [], mask_windows=mask_window or [],
+                      rects=mask_rect or [], drop_steps=drop_steps or [])
+    src = Bundle.open(bundle)
+    from wf.cli.main import wf_version
+
+    report = redact_bundle(src, out, spec, wf_version=wf_version())
+    if json:
+        print_json(report.to_json())
+    else:
+        _render(report)
+    return int(ExitCode.OK if report.proof.ok else ExitCode.CHECK_FAILED)
+
+
+def _render(r: RedactReport) -> None:
+    for w in r.warnings:
+        warn(escape(w))
+    err.print(f"wrote {escape(r.out)}: {r.events_out} events (of {r.events_in}), {r.screens_written} screen "
+              f"files; {r.keys_redacted} key events redacted, {r.texts_scrubbed + r.annotations_scrubbed} "
+              f"texts scrubbed, {r.screens_masked} screens masked, {r.steps_dropped} steps dropped "
+              f"({r.events_removed} events removed)")
+    p = r.proof
+    for f in p.incidental:
+        err.print(f"[dim]incidental: literal #{f.literal} ({escape(p.literal_kinds[f.literal])}) in "
+                  f"{escape(f.file)} {escape(f.where)} (not text)[/]")
+    if p.ok:
+        err.print(f"[green]proof: none of {p.literals} scrubbed literal(s) found[/] in {p.files} files "
+                  f"({p.bytes} bytes) or their derived text")
+        return
+    for f in p.survivors:
+        err.print(f"[red]survivor[/]: literal #{f.literal} ({escape(p.literal_kinds[f.literal])}) in "
+                  f"{escape(f.file)} {escape(f.where)}")
+    err.print(f"[bold red]proof failed[/]: {len(p.survivors)} place(s) still hold scrubbed text; "
+              f"{escape(r.out)} is NOT clean")

@@ -1,0 +1,180 @@
+"""`wf replay`: replay a bundle into a live or private X display and judge how faithful it was."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import orjson
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from wf.bundle.errors import BadInput, ExitCode
+from wf.bundle.reader import Bundle
+from wf.cli.console import err, print_json, warn
+
+HELP = """Replay a bundle with pyautogui/XTest on an exact schedule and print a fidelity verdict.
+
+Events are injected at start + t/speed (never drifting), keys by exact keycode, with the X server's
+autorepeat off. While replaying, the input reaching the X server and the screen at every recorded
+pre-action checkpoint are captured and compared with the bundle. Exit 0 when the verdict passes, 1 when
+it fails, 3 when there is no display (use --xvfb). CI: `wf replay BUNDLE --xvfb --json > report.json`."""
+
+
+def parse_steps(spec: str | None) -> tuple[int | None, int | None] | None:
+    """``A:B`` (B exclusive, either side optional) or ``N`` (just step N)."""
+    if spec is None:
+        return None
+    try:
+        if ":" in spec:
+            a, b = spec.split(":", 1)
+            first, end = (int(a) if a.strip() else None), (int(b) if b.strip() else None)
+        else:
+            first = int(spec)
+            end = first + 1
+    except ValueError:
+        raise BadInput(f"bad --steps {spec!r}", hint="use A:B (step numbers from `wf inspect --actions`)") from None
+    if (first is not None and first < 0) or (end is not None and end < 0) or \
+            (first is not None and end is not None and end <= first):
+        raise BadInput(f"bad --steps {spec!r}: empty or negative range")
+    return first, end
+
+
+def event_range(bundle: Bundle, steps: tuple[int | None, int | None] | None) -> tuple[int, int | None]:
+    """Action steps ``[A, B)`` → the raw event range they cover (inclusive)."""
+    if steps is None:
+        return 0, None
+    from wf.bundle.actions import reduce_events
+
+    actions = reduce_events(bundle.events())
+    if not actions:
+        raise BadInput("--steps: this bundle has no actions")
+    a = steps[0] or 0
+    b = len(actions) if steps[1] is None else min(steps[1], len(actions))
+    if a >= len(actions):
+        raise BadInput(f"--steps: the bundle has {len(actions)} steps (0..{len(actions) - 1})")
+    return actions[a].first_event, actions[b - 1].last_event
+
+
+def command(
+    bundle: Path = typer.Argument(..., help="Bundle directory."),
+    level: str = typer.Option("events", "--level", help="events: the raw stream, exact (default); "
+                              "actions: the reduced actions with pyautogui's high-level calls."),
+    speed: float = typer.Option(1.0, "--speed", help="Time scale: 2 replays twice as fast."),
+    max_gap: float | None = typer.Option(None, "--max-gap", help="Cap idle stretches at this many seconds."),
+    sync: str = typer.Option("none", "--sync", help="screen: before each action wait until the live screen "
+                             "matches the recorded pre-action screen (waiting shifts the schedule)."),
+    sync_timeout: float = typer.Option(10.0, "--sync-timeout", help="Longest wait for a screen (seconds)."),
+    xvfb: bool = typer.Option(False, "--xvfb", help="Replay on a private virtual display of the recorded size."),
+    launch: str | None = typer.Option(None, "--launch", help="Start this app first and wait for its first "
+                                      "recorded screen (default: the launch command in the bundle; '' for none)."),
+    scale: str = typer.Option("none", "--scale", help="auto: rescale coordinates when the screen size differs."),
+    threshold: list[str] = typer.Option([], "--threshold", help="Override a verdict threshold, NAME=VALUE "
+                                        "(repeatable; names in docs/replay.md)."),
+    report: Path | None = typer.Option(None, "--report", help="Write the JSON report here; replayed screens go "
+                                       "to a directory next to it."),
+    json: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the pyautogui program instead of running it."),
+    steps: str | None = typer.Option(None, "--steps", help="Replay only action steps A:B (B exclusive)."),
+) -> int:
+    from wf.replayer.fidelity import Thresholds
+
+    if level not in ("events", "actions"):
+        raise BadInput(f"bad --level {level!r}", hint="use --level events or --level actions")
+    if sync not in ("none", "screen"):
+        raise BadInput(f"bad --sync {sync!r}", hint="use --sync none or --sync screen")
+    if speed <= 0:
+        raise BadInput("--speed must be positive")
+    if max_gap is not None and max_gap < 0:
+        raise BadInput("--max-gap must be ≥ 0")
+    if scale not in ("auto", "none"):
+        raise BadInput(f"bad --scale {scale!r}", hint="use --scale auto or --scale none")
+    thresholds = Thresholds.parse(threshold)
+    b = Bundle.open(bundle)
+    step_range = parse_steps(steps)
+    first, last = event_range(b, step_range)
+    if dry_run:
+        sys.stdout.write(dry_run_program(b, level, step_range, first, last, speed, max_gap))
+        return int(ExitCode.OK)
+
+    from wf.replayer.report import build_report
+    from wf.replayer.session import ReplayOptions, replay
+
+    screens_dir = report.with_name(report.stem + "-screens") if report else None
+    opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
+                         xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
+                         screens_dir=screens_dir)
+    result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
+    data = build_report(bundle, result, opts, report)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    for w in result.warnings:
+        warn(w)
+    render(data)
+    if json:
+        print_json(data)
+    return int(ExitCode.OK if result.verdict.passed else ExitCode.CHECK_FAILED)
+
+
+def dry_run_program(b: Bundle, level: str, step_range: tuple[int | None, int | None] | None, first: int,
+                    last: int | None, speed: float, max_gap: float | None) -> str:
+    """The pyautogui program the replay would run."""
+    if level == "actions":
+        from wf.bundle.actions import reduce_events, to_pyautogui_program
+
+        actions = reduce_events(b.events())
+        if step_range is not None:
+            actions = actions[step_range[0] or 0: step_range[1]]
+        return to_pyautogui_program(actions, b.header)
+    import io
+
+    from wf.replayer.driver import PrintSink
+    from wf.replayer.plan import build_plan
+
+    plan = build_plan(b.events(), first=first, last=last, speed=speed, max_gap=max_gap)
+    buf = io.StringIO()
+    buf.write(f"# wf replay --dry-run (events level): {len(plan.steps)} events from {b.path}\n")
+    sink = PrintSink(buf)
+    for s in plan.steps:
+        sink.wait(s.at)
+        sink.send(s.event)
+    return buf.getvalue()
+
+
+def _ms(v: object) -> str:
+    return f"{v:.2f} ms" if isinstance(v, float) else "—"
+
+
+def render(data: dict[str, object]) -> None:
+    """The summary for people, on stderr (stdout is reserved for --json)."""
+    stats = data["stats"]
+    assert isinstance(stats, dict)
+    verdict = data["verdict"]
+    assert isinstance(verdict, dict)
+    t = Table(title=f"wf replay {escape(str(data['bundle']))}", show_header=False, title_justify="left")
+    t.add_column(style="bold")
+    t.add_column()
+    seq = stats.get("sequence_identical")
+    t.add_row("events", f"{stats.get('events')} replayed, {stats.get('captured')} captured, sequence "
+              + ("[green]identical[/]" if seq else "[red]differs[/]" if stats.get("captured") else "not checked"))
+    t.add_row("timing", f"p50 {_ms(stats.get('timing_p50_ms'))} · p95 {_ms(stats.get('timing_p95_ms'))} · "
+              f"max {_ms(stats.get('timing_max_ms'))} (injection p50 {_ms(stats.get('inject_p50_ms'))})")
+    ptr = stats.get("pointer_max_px")
+    t.add_row("pointer", f"max error {ptr:.1f} px" if isinstance(ptr, float) else "—")
+    screens = data["screens"]
+    assert isinstance(screens, dict)
+    t.add_row("screens", f"{screens['checkpoints']} checkpoints, worst {screens['max_differing_px']} px differ, "
+              f"min similarity {screens['min_similarity']:.4f}" if screens["checkpoints"] else "no checkpoints")
+    if stats.get("unsynced"):
+        t.add_row("sync", f"[red]{stats['unsynced']} unsynced[/]")
+    for w in screens["worst"][:3]:  # type: ignore[index]
+        if w["differing"]:
+            t.add_row("  worst", f"{w['label']} before event {w['event']}: {w['differing']} px")
+    failures = verdict["failures"]
+    assert isinstance(failures, list)
+    for f in failures[:8]:
+        t.add_row("[red]failure[/]", escape(f"{f['check']}: {f['message']}"))
+    t.add_row("verdict", "[bold green]PASS[/]" if verdict["passed"] else "[bold red]FAIL[/]")
+    err.print(t)

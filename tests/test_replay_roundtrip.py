@@ -1,0 +1,206 @@
+"""Record real apps driven by xdotool, replay into fresh instances, and check what the apps ended up with."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from xrig import FIXTURES, Display, require, wf
+
+from wf.replayer.scripted import ScriptedRecording
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+APP = [sys.executable, str(FIXTURES / "app.py")]
+
+
+def app_cmd(state: Path, delay: float = 0.0) -> str:
+    return shlex.join([*APP, "--state", str(state), "--delay", str(delay)])
+
+
+def read_state(path: Path, timeout: float = 5.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def record_fixture(d: Display, out: Path, state: Path, script: Callable[[Display, ScriptedRecording], None],
+                   *, replay_state: Path) -> dict[str, object]:
+    """Launch the fixture app on ``d``, run ``script`` while recording, return the app's final state."""
+    d.launch(app_cmd(state))
+    d.wait_window("--name", "wf fixture")
+    time.sleep(0.4)
+    with ScriptedRecording(d.name, out, launch=app_cmd(replay_state)) as rec:
+        script(d, rec)
+    time.sleep(0.2)
+    return read_state(state)
+
+
+def click(d: Display, rec: ScriptedRecording, x: int, y: int, *args: str) -> None:
+    d.xdotool("mousemove", x, y)
+    time.sleep(0.15)
+    rec.pre()
+    d.xdotool("click", *args)
+    time.sleep(0.25)
+
+
+def fixture_session(d: Display, rec: ScriptedRecording) -> None:
+    click(d, rec, 100, 40, "--repeat", "2", "--delay", "80", "1")  # a double click on Increment
+    click(d, rec, 300, 40, "3")  # right click
+    click(d, rec, 200, 285, "--repeat", "3", "--delay", "60", "4")  # three notches up
+    click(d, rec, 200, 285, "5")  # one down
+    click(d, rec, 100, 235, "1")  # focus the entry
+    rec.pre()
+    d.xdotool("type", "--delay", "30", 'Hi, "wf"! <a&b> {x|y} ~$%^*()_+')
+    time.sleep(0.2)
+    rec.pre()
+    d.xdotool("key", "--delay", "30", "BackSpace", "shift+Home", "ctrl+e")
+    time.sleep(0.3)
+
+
+# The suite shares 2 cores with other suites and benchmarks: lateness under that load says nothing about
+# the replayer (bench/replay_bench.py measures timing on a quiet machine), so the tests judge input and screens.
+LOADED = ("--threshold", "timing_p95_ms=2000", "--threshold", "timing_max_ms=5000")
+
+
+def report_of(res_stdout: str) -> dict[str, object]:
+    return orjson.loads(res_stdout)
+
+
+def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """Clicks (double, right), wheel notches both ways and shifted/special typing replay to the same state."""
+    require("Xvfb", "xdotool")
+    d = new_display()
+    recorded = record_fixture(d, tmp_path / "b", tmp_path / "rec.json", fixture_session,
+                              replay_state=tmp_path / "rep.json")
+    assert recorded["counter"] == 2 and recorded["right_clicks"] == 1 and recorded["scroll"] == 2
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--json", "--report", tmp_path / "report.json")
+    assert res.returncode == 0, res.stderr
+    replayed = read_state(tmp_path / "rep.json")
+    assert replayed == recorded
+    rep = report_of(res.stdout)
+    assert rep["passed"] is True
+    assert rep["stats"]["sequence_identical"] is True
+    assert rep["stats"]["pointer_max_px"] == 0.0
+    # Every pre-action checkpoint was compared and its replayed frame saved next to the report.
+    pres = [c for c in rep["checkpoints"] if c["label"] == "pre"]
+    assert len(pres) == 7
+    for c in rep["checkpoints"]:
+        assert (tmp_path / c["replayed"]).is_file()
+    assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
+
+
+def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """Recorded against an instant app, replayed against one 1.5 s slower: only --sync screen keeps up."""
+    d = new_display()
+
+    def session(d: Display, rec: ScriptedRecording) -> None:
+        click(d, rec, 100, 140, "1")  # Open: reveals Confirm (at once while recording)
+        time.sleep(0.3)
+        click(d, rec, 300, 140, "1")  # Confirm
+
+    recorded = record_fixture(d, tmp_path / "b", tmp_path / "rec.json", session, replay_state=tmp_path / "x.json")
+    assert recorded["confirmed"] == 1
+
+    slow = tmp_path / "slow.json"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", app_cmd(slow, delay=1.5), "--json")
+    assert res.returncode == 1, res.stderr
+    assert read_state(slow)["confirmed"] == 0
+    rep = report_of(res.stdout)
+    assert any(f["check"] == "screen" and f["event"] is not None for f in rep["verdict"]["failures"])
+
+    synced = tmp_path / "synced.json"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", app_cmd(synced, delay=1.5),
+             "--sync", "screen", "--sync-timeout", "5", "--json")
+    assert res.returncode == 0, res.stderr
+    assert read_state(synced)["confirmed"] == 1
+    rep = report_of(res.stdout)
+    waited = [c["waited"] for c in rep["checkpoints"] if c["label"] == "pre"]
+    assert max(waited) > 0.4  # it really waited for the slow app (1.5 s delay vs ~0.8 s recorded gap)
+
+
+def test_tampered_key_fails_naming_the_event(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    d = new_display()
+
+    def session(d: Display, rec: ScriptedRecording) -> None:
+        click(d, rec, 100, 235, "1")
+        rec.pre()
+        d.xdotool("type", "--delay", "40", "abc")
+        time.sleep(0.2)
+        click(d, rec, 100, 40, "1")
+
+    record_fixture(d, tmp_path / "b", tmp_path / "rec.json", session, replay_state=tmp_path / "rep.json")
+    events = tmp_path / "b" / "events.jsonl"
+    lines = events.read_bytes().splitlines()
+    # Change the 'b' key (down and up) into 'x' consistently: what replay injects follows the bundle.
+    tampered = None
+    for n, line in enumerate(lines):
+        ev = orjson.loads(line)
+        if ev.get("type") in ("key_down", "key_up") and ev.get("char") == "b":
+            ev.update(key="x", char="x", keysym=ord("x"), keycode=53)
+            lines[n] = orjson.dumps(ev)
+            if tampered is None:
+                tampered = n - 1  # event index (the header is line 0)
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    assert tampered is not None
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--json")
+    assert res.returncode == 1, res.stderr
+    assert read_state(tmp_path / "rep.json")["text"] == "axc"
+    failures = report_of(res.stdout)["verdict"]["failures"]
+    screen_fails = [f for f in failures if f["check"] == "screen" and f["event"] is not None]
+    assert screen_fails, failures
+    assert screen_fails[0]["event"] > tampered  # the first checkpoint after the changed key
+    assert "FAIL" in res.stderr
+
+
+def test_xterm_typing_is_byte_exact(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """Shifted and special characters, Tab and a tty-handled BackSpace, typed into a real terminal."""
+    require("xterm")
+    d = new_display()
+    rec_out, rep_out = tmp_path / "rec.txt", tmp_path / "rep.txt"
+
+    def xterm(out: Path) -> str:
+        return shlex.join(["xterm", "-geometry", "80x10+0+0", "-e", "sh", "-c", f"cat > {shlex.quote(str(out))}"])
+
+    d.launch(xterm(rec_out))
+    d.wait_window("--class", "xterm")
+    time.sleep(0.8)
+    text = "Tab\there: ~!@#$%^&*()_+{}|:\"<>? `-=[]\\;',./"
+    with ScriptedRecording(d.name, tmp_path / "b", launch=xterm(rep_out)) as rec:
+        d.xdotool("mousemove", 100, 60)
+        time.sleep(0.1)
+        rec.pre()
+        d.xdotool("type", "--delay", "25", text + "x")
+        d.xdotool("key", "--delay", "25", "BackSpace", "Return", "ctrl+d")
+        time.sleep(0.5)
+    expected = text + "\n"
+    assert rec_out.read_bytes() == expected.encode()
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED)
+    assert res.returncode == 0, res.stderr
+    deadline = time.monotonic() + 5
+    while not rep_out.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rep_out.read_bytes() == expected.encode()
+
+
+def test_no_display_exits_3(tmp_path: Path, new_display: Callable[..., Display]) -> None:
+    d = new_display()
+    with ScriptedRecording(d.name, tmp_path / "b"):
+        d.xdotool("mousemove", 10, 10)
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    res = wf("replay", tmp_path / "b", env=env)
+    assert res.returncode == 3
+    assert "--xvfb" in res.stderr

@@ -1,0 +1,166 @@
+"""`wf view` without a browser: safe data embedding, output placement, report parsing, diff pictures."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+from viewkit import synthetic_bundle
+from xrig import wf
+
+from wf.bundle import view
+from wf.bundle.errors import BadInput
+from wf.bundle.reader import Bundle
+from wf.bundle.view import _StepFinder, default_out, render_view, script_json
+from wf.bundle.view_report import Point, diff_png, load_report, thin
+
+_SCALARS = st.text() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.none()
+
+
+@given(st.recursive(_SCALARS,
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=12))
+def test_script_json_round_trips_and_cannot_close_the_script(data: object) -> None:
+    text = str(script_json(data))
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert json.loads(text) == data
+
+
+def test_script_json_neutralises_a_closing_tag() -> None:
+    text = str(script_json({"title": "</script><script>alert(1)</script><!--"}))
+    assert "</" not in text.lower() and "<!--" not in text
+    assert json.loads(text)["title"] == "</script><script>alert(1)</script><!--"
+    odd = str(script_json({"t": "\ud800</script>"}))  # a lone surrogate, as a \ud800 escape can decode to
+    assert "<" not in odd and json.loads(odd)["t"] == "\ud800</script>"
+
+
+def test_default_out_is_beside_the_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_out(tmp_path / "rec") == tmp_path / "rec.html"
+    (tmp_path / "rec").mkdir()
+    monkeypatch.chdir(tmp_path / "rec")
+    assert default_out(Path(".")) == tmp_path / "rec.html"
+
+
+def _png(path: Path, rgb: np.ndarray) -> Path:
+    Image.fromarray(rgb, "RGB").save(path)
+    return path
+
+
+def test_diff_png_paints_exactly_the_changed_pixels(tmp_path: Path) -> None:
+    a = np.full((40, 60, 3), 200, np.uint8)
+    b = a.copy()
+    b[10:20, 30:35] = (0, 0, 0)  # 50 changed pixels
+    b[0, 0] = (204, 200, 200)  # within tolerance: not a change
+    png, fraction = diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", b))
+    assert fraction == pytest.approx(50 / (40 * 60))
+    out = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    red = (out == (230, 20, 60)).all(axis=2)
+    assert red.sum() == 50 and red[10:20, 30:35].all()
+
+
+def test_diff_png_counts_a_size_mismatch_as_changed(tmp_path: Path) -> None:
+    a = np.zeros((10, 10, 3), np.uint8)
+    _, fraction = diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", a[:5]))
+    assert fraction == pytest.approx(0.5)
+
+
+def test_report_loader_reads_the_replayer_shape(tmp_path: Path) -> None:
+    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 3))
+    (tmp_path / "live.png").write_bytes(b"")
+    report = {
+        "verdict": {"passed": False, "failures": [{"check": "screen", "message": "differs", "event": 4, "step": None}],
+                    "stats": {"timing_p95_ms": 3.5}},
+        "checkpoints": [{"event": 1, "label": "pre", "recorded": "screens/x.png", "replayed": "live.png",
+                         "similarity": 0.9, "diff_fraction": 0.1, "passed": False, "waited": 1.5, "synced": False}],
+        "rows": [{"event": 1, "timing_error": 0.002, "pointer_error": 1.0, "step": 0},
+                 {"event": 2, "timing_error": None, "pointer_error": None}],
+    }
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(report))
+    rep = load_report(path, bundle)
+    assert rep.passed is False and rep.verdict == "fail"
+    assert rep.failures == [("screen: differs", None, 4)]
+    cp = rep.checkpoints[0]
+    assert (cp.event, cp.step, cp.passed, cp.similarity, cp.waited, cp.synced) == (1, None, False, 0.9, 1.5, False)
+    assert cp.replayed == (tmp_path / "live.png").resolve()
+    assert cp.recorded == bundle.path.resolve() / "screens/x.png"
+    assert [(p.x, p.value, p.step) for p in rep.timing] == [(1, 0.002, 0)]
+    assert ("verdict.stats.timing_p95_ms", "3.5") in rep.summary
+
+
+def test_report_loader_tolerates_other_spellings(tmp_path: Path) -> None:
+    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 2))
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"status": "passed", "steps": [
+        {"index": 1, "expected": "screens/a.png", "actual": "/abs/b.png", "score": 1.0, "status": "ok",
+         "timing_error_ms": 4.0, "pointer_px": 0}]}))
+    rep = load_report(path, bundle)
+    assert rep.passed is True
+    cp = rep.checkpoints[0]
+    assert (cp.step, cp.similarity, cp.passed, cp.replayed) == (1, 1.0, True, Path("/abs/b.png"))
+    assert rep.x_axis == "step" and rep.timing[0].value == pytest.approx(0.004)
+    assert rep.pointer[0].value == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"), ("[1, 2]", "must be a JSON object"), (None, "no such replay report")])
+def test_bad_reports_are_bad_input(tmp_path: Path, content: str | None, message: str) -> None:
+    bundle = synthetic_bundle(tmp_path / "b", 1)
+    path = tmp_path / "r.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(BadInput, match=message):
+        load_report(path, Bundle.open(bundle))
+    res = wf("view", bundle, "--report", path)
+    assert res.returncode == 2
+    assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cli_rejects_a_missing_bundle_and_an_impossible_out(tmp_path: Path) -> None:
+    res = wf("view", tmp_path / "nope")
+    assert res.returncode == 2 and "no such bundle" in res.stderr
+    bundle = synthetic_bundle(tmp_path / "b", 1)
+    res = wf("view", bundle, "--out", tmp_path / "missing-dir" / "v.html")
+    assert res.returncode == 2 and "does not exist" in res.stderr
+    res = wf("view", bundle, "--out", tmp_path)
+    assert res.returncode == 2 and "is a directory" in res.stderr
+
+
+def test_thin_keeps_the_worst_point_of_each_slice() -> None:
+    pts = [Point(n, 100.0 if n == 777 else 1.0, None, n) for n in range(10_000)]
+    out = thin(pts, 100)
+    assert len(out) == 100 and any(p.value == 100.0 for p in out)
+
+
+def test_step_finder_maps_events_to_steps() -> None:
+    find = _StepFinder([{"ev": [0, 3]}, {"ev": [6, 9]}, {"ev": [10, 10]}])
+    assert [find(None, e) for e in (0, 3, 4, 6, 10, 11)] == [0, 0, 1, 1, 2, None]
+    assert find(1, 99) == 1 and find(7, None) is None and find(None, None) is None
+
+
+def test_embed_inlines_once_and_warns_when_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = synthetic_bundle(tmp_path / "b", 40)  # 8 distinct screens, each referenced 5 times
+    res = render_view(bundle, out=tmp_path / "v.html", embed=True)
+    html = res.out.read_text()
+    assert html.count("data:image/png;base64,") == 8
+    assert res.embedded_bytes == sum(p.stat().st_size for p in (bundle / "screens").iterdir())
+    assert not any("heavy" in w for w in res.warnings)
+    monkeypatch.setattr(view, "EMBED_WARN_BYTES", 1000)
+    res = render_view(bundle, out=tmp_path / "v.html", embed=True)
+    assert any("--embed inlined" in w for w in res.warnings)
+
+
+def test_page_allows_only_its_own_script(tmp_path: Path) -> None:
+    bundle = synthetic_bundle(tmp_path / "b", 2)
+    html = render_view(bundle).out.read_text()
+    policy = html.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+    assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
+    js = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    assert view.script_hash(js) in policy

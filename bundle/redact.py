@@ -52,7 +52,7 @@ from wf.bundle.redact_typed import Segment, TypedText, TypedTextBuilder
 from wf.bundle.screens import load_rgb
 from wf.bundle.writer import FILE_MODE, BundleWriter
 
-MIN_WINDOW_LITERAL = 4  # text typed into a masked window is searched for elsewhere from this length on
+MIN_WINDOW_LITERAL = 6  # text typed into a masked window is searched for elsewhere from this length on
 _KEEP_WHEN_DROPPED = (Window, Pause, Resume, Stop)  # focus/recording state the rest of the stream needs
 _HEADER_STRUCTURE = frozenset({"format", "version", "started", "screen", "redactions"})
 _ANNOTATION_STRUCTURE = frozenset({"v", "at", "step"})
@@ -298,10 +298,11 @@ def _plan_drops(src: Bundle, spec: RedactSpec, scan: _Scan, plan: _Plan) -> None
     plan.old_actions = actions
     steps: set[int] = set()
     for a, b in spec.drop_steps:
-        if b >= len(actions):
-            raise BadInput(f"--drop-steps {a}:{b}: the bundle has {len(actions)} steps (0..{len(actions) - 1})",
-                           hint="see the step numbers with `wf inspect --actions BUNDLE`")
-        steps.update(range(a, b + 1))
+        end = len(actions) if b is None else b
+        if a >= len(actions) or end > len(actions):
+            raise BadInput(f"--drop-steps {a}:{'' if b is None else b}: the bundle has {len(actions)} steps "
+                           f"(0 … {len(actions) - 1})", hint="see the step numbers with `wf inspect --actions BUNDLE`")
+        steps.update(range(a, end))
     for s in steps:
         plan.drop.update(range(actions[s].first_event, actions[s].last_event + 1))
     plan.drop |= {scan.pair[d] for d in plan.drop if d in scan.pair}  # a dropped press takes its release along
@@ -330,16 +331,21 @@ def _screens_after_scrubbed_typing(scan: _Scan, scrubbed: set[int], plan: _Plan)
     if not scrubbed:
         return 0
     changes = [t for t, _ in scan.window_changes]
-    spans = []
-    for d in scrubbed:
-        t = scan.key_times[d]
+    spans: list[tuple[float, float]] = []
+    for t in sorted(scan.key_times[d] for d in scrubbed):
         k = bisect.bisect_right(changes, t)
-        spans.append((t, changes[k] if k < len(changes) else float("inf")))
+        end = changes[k] if k < len(changes) else float("inf")
+        if spans and t <= spans[-1][1]:  # same focus period: merge
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((t, end))
+    starts = [a for a, _ in spans]
     count = 0
     for i, ev in scan.screens:
         if i in plan.drop or i in plan.screen_rects:
             continue
-        if any(t0 < ev.captured < t1 for t0, t1 in spans):
+        k = bisect.bisect_left(starts, ev.captured) - 1
+        if k >= 0 and spans[k][0] < ev.captured < spans[k][1]:
             count += 1
     return count
 
@@ -370,7 +376,7 @@ def _new_header(h: Header, spec: RedactSpec, plan: _Plan, scan: _Scan, report: R
     if plan.screen_rects:
         entry["screens_masked"] = len(plan.screen_rects)
     if spec.drop_steps:
-        entry["drop_steps"] = [list(r) for r in spec.drop_steps]
+        entry["drop_steps"] = [f"{a}:{'' if b is None else b}" for a, b in spec.drop_steps]
         entry["events_removed"] = len(plan.drop)
     new["redactions"] = [*h.redactions, entry]
     return msgspec.convert(new, Header)

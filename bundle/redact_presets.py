@@ -45,20 +45,21 @@ def _p(name: str, regex: str, check: Callable[[str], bool] | None = None) -> Scr
     return ScrubPattern(name, re.compile(regex), check)
 
 
-# Shapes documented by the issuers; each anchored on its fixed prefix so ordinary words do not match.
+# Shapes documented by the issuers. Distinctive prefixes match anywhere (a token typed right after other
+# characters, "0ghp_…", is still a token); the generic "sk-" needs a word boundary ("task-…" is not a key).
 SECRETS: tuple[ScrubPattern, ...] = (
-    _p("aws-access-key-id", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-    _p("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
-    _p("github-fine-grained-pat", r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-    _p("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    _p("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    _p("stripe-key", r"\b[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+    _p("aws-access-key-id", r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}"),
+    _p("github-token", r"gh[pousr]_[A-Za-z0-9]{36,255}"),
+    _p("github-fine-grained-pat", r"github_pat_[A-Za-z0-9_]{22,255}"),
+    _p("gitlab-token", r"glpat-[A-Za-z0-9_-]{20,}"),
+    _p("slack-token", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+    _p("stripe-key", r"[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}"),
     _p("sk-api-key", r"\bsk-[A-Za-z0-9_-]{20,}"),  # OpenAI, Anthropic (sk-ant-…) and look-alikes
-    _p("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
-    _p("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    _p("google-api-key", r"AIza[0-9A-Za-z_-]{35}"),
+    _p("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     _p("private-key-block", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    _p("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
-    _p("card-number", r"\b\d(?:[ -]?\d){12,18}\b", luhn_ok),
+    _p("email", r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    _p("card-number", r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)", luhn_ok),
 )
 
 PRESETS: dict[str, tuple[ScrubPattern, ...]] = {"secrets": SECRETS}

@@ -10,7 +10,7 @@ from wf.bundle.errors import BadInput
 from wf.bundle.redact_presets import ScrubPattern, build_patterns
 
 _RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
-_STEPS = re.compile(r"^\s*(\d+)\s*(?::\s*(\d+)\s*)?$")
+_STEPS = re.compile(r"^\s*(?:(\d*)\s*:\s*(\d*)|(\d+))\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +51,22 @@ def parse_rect(text: str) -> RectMask:
     return RectMask(x, y, w, h, t1, t2)
 
 
-def parse_steps(text: str) -> tuple[int, int]:
-    """``A:B`` (inclusive, 0-based action indices as in `wf inspect --actions`) or a single ``N``."""
+def parse_steps(text: str) -> tuple[int, int | None]:
+    """``A:B`` → steps A … B-1 (B exclusive, as `wf replay --steps`; either side optional) or ``N``.
+
+    Returns ``(first, end)`` with ``end`` exclusive, None for "to the last step".
+    """
     m = _STEPS.match(text)
-    if not m:
+    if not m or (not m.group(1) and not m.group(2) and m.group(3) is None):  # ":" alone: refuse all
         raise BadInput(f"--drop-steps {text!r} is not A:B or N",
-                       hint="steps are 0-based action numbers; A:B drops A through B inclusive")
-    a = int(m.group(1))
-    b = int(m.group(2)) if m.group(2) is not None else a
-    if b < a:
-        raise BadInput(f"--drop-steps {text!r}: the range is backwards", hint="write the lower step first")
+                       hint="0-based step numbers from `wf inspect --actions`; A:B drops A … B-1 (B exclusive)")
+    if m.group(3) is not None:
+        n = int(m.group(3))
+        return n, n + 1
+    a = int(m.group(1)) if m.group(1) else 0
+    b = int(m.group(2)) if m.group(2) else None
+    if b is not None and b <= a:
+        raise BadInput(f"--drop-steps {text!r} is empty", hint="A:B drops A … B-1, so B must be larger than A")
     return a, b
 
 
@@ -73,7 +79,7 @@ class RedactSpec:
     user_scrubs: int = 0
     mask_windows: tuple[re.Pattern[str], ...] = ()
     rects: tuple[RectMask, ...] = ()
-    drop_steps: tuple[tuple[int, int], ...] = ()
+    drop_steps: tuple[tuple[int, int | None], ...] = ()
 
     def is_empty(self) -> bool:
         return not (self.scrub or self.mask_windows or self.rects or self.drop_steps)

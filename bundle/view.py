@@ -178,6 +178,7 @@ class _StepFinder:
 def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]],
                  warns: list[str]) -> tuple[dict[str, Any], int]:
     find = _StepFinder(steps)
+    warns.extend(rep.warnings)
     order = sorted(range(len(rep.checkpoints)), key=lambda n: _checkpoint_rank(rep.checkpoints[n]))
     diffs = 0
     rows: list[dict[str, Any]] = [{} for _ in rep.checkpoints]

@@ -78,6 +78,7 @@ class ReplayReport:
     timing: list[Point] = field(default_factory=list)  # seconds, arrival − schedule
     pointer: list[Point] = field(default_factory=list)  # px
     x_axis: str = "event"
+    warnings: list[str] = field(default_factory=list)
     timing_limit: float | None = None  # seconds, from the verdict's thresholds
     pointer_limit: float | None = None  # px
     failures: list[tuple[str, int | None, int | None]] = field(default_factory=list)  # (text, step, event)
@@ -174,6 +175,9 @@ def load_report(path: Path, bundle: Bundle) -> ReplayReport:
         else:
             rep.failures.append((str(f), None, None))
     rep.summary = _summary_rows(raw)
+    named = raw.get("bundle")
+    if isinstance(named, str) and named and Path(named).name != bundle_dir.name:
+        rep.warnings.append(f"{path.name} was written for bundle {Path(named).name!r}, not {bundle_dir.name!r}")
     limits = vd.get("thresholds") if isinstance(vd.get("thresholds"), dict) else {}
     ms = _num(limits.get("timing_max_ms"))
     rep.timing_limit = ms / 1000.0 if ms is not None else None

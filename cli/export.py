@@ -13,16 +13,16 @@ from wf.bundle.errors import ExitCode
 from wf.bundle.export import DEFAULT_SHARD_MB, FORMATS, ExportOptions, Manifest, export
 from wf.cli.console import err, human_bytes, print_json, warn
 
-HELP = f"""Export bundles as a training dataset: one row per step (screen before and after, instruction,
-action as JSON and pyautogui code, previous actions, annotations).
-
-Formats: {", ".join(FORMATS)}. Parquet has Hugging Face Image columns; webdataset writes tar shards;
-agentnet writes episode JSONL (0–1 coordinates, the screen BEFORE each action); osworld writes
-traj.jsonl per episode (the screen AFTER each action); pyautogui writes one script per bundle.
-Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty
-directory; manifest.json there lists bundles, steps, files and skipped bundles.
-
-Exits 1 when a bundle was skipped as invalid (the rest is still exported), unless --skip-invalid."""
+HELP = (
+    "Export bundles as a training dataset: one row per step (screen before and after, instruction, action "
+    "as JSON and pyautogui code, previous actions, annotations).\n\n"
+    "Formats: parquet (Hugging Face Image columns, sharded), webdataset (tar shards), agentnet (episode "
+    "JSONL, 0–1 coordinates, the screen BEFORE each action), osworld (traj.jsonl per episode, the screen "
+    "AFTER each action), pyautogui (one replay script per bundle). Schemas: docs/export.md.\n\n"
+    "Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty "
+    "directory; its manifest.json lists bundles, steps, files and skipped bundles with the reason.\n\n"
+    "Exits 1 when a bundle was skipped as invalid (the others are still exported), unless --skip-invalid."
+)
 
 
 def command(

@@ -22,9 +22,10 @@ its time, the screen before and after each action (grabbed --fps times a second,
 only when an action refers to it), and the focused window's title, class, pid and geometry.
 
 Stop with {DEFAULT_STOP_KEY} (--stop-key), Ctrl+C / SIGTERM, --duration, or when the --launch'ed app
-exits. {DEFAULT_PAUSE_KEY} pauses and resumes (nothing is recorded in between), {DEFAULT_MARK_KEY} writes a
-mark. Control keys never appear in the data. Keys typed into a window matching --exclude-window (regex on
-title or WM class) are stored as timing only, with no screens.
+exits (an app still running at the stop is left running). {DEFAULT_PAUSE_KEY} pauses and resumes
+(nothing is recorded in between), {DEFAULT_MARK_KEY} writes a mark. Control keys never appear in the
+data. Keys typed into a window matching --exclude-window (regex on title or WM class) are stored as
+timing only, with no screens.
 
 Exit status 0 when the recording finished cleanly (also on Ctrl+C), 1 when input events were dropped,
 2 for bad usage (OUT not empty), 3 for environment problems (no display, no RECORD extension, disk full:
@@ -45,6 +46,8 @@ def command(
                                              help="Regex on window title or WM class whose keys and screens "
                                                   "are not recorded (repeatable)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No start notice or live status (CI)."),
+    ready_file: Path | None = typer.Option(None, "--ready-file",
+                                           help="Create this file once input is being captured (for scripts)."),
 ) -> int:
     opts = RecordOptions(out=out, task=task, duration=duration, launch=launch, fps=fps, stop_key=stop_key,
                          pause_key=pause_key, mark_key=mark_key, exclude_window=list(exclude_window))
@@ -52,6 +55,11 @@ def command(
 
     def ready(rec: Recorder) -> None:
         nonlocal live
+        if ready_file is not None:
+            try:
+                ready_file.write_text(f"{rec.opts.out}\n")
+            except OSError as exc:
+                warn(f"cannot write --ready-file {ready_file}: {exc.strerror}")
         if quiet:
             return
         err.print(escape(describe_capture(rec)))

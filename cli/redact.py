@@ -23,7 +23,8 @@ HELP = (
     "(timing kept), the text becomes [REDACTED]. --mask-window REGEX fills the matching window's rectangle "
     "in screens taken while it had focus and redacts the keys typed into it. --mask-rect X,Y,W,H\\[@T1-T2] "
     "fills a rectangle (virtual-screen pixels) in every screen captured in that time range (seconds). "
-    "--drop-steps A:B removes steps A through B (0-based, as `wf inspect --actions` numbers them).\n\n"
+    "--drop-steps A:B removes steps A … B-1 (B exclusive, as in `wf replay --steps`; 0-based, as "
+    "`wf inspect --actions` numbers them).\n\n"
     "The header's `redactions` records what was done, never the secret. Finally every byte of the new "
     "bundle and every text derivable from it is searched for each scrubbed literal: exit 1 if any "
     "survives. Text visible in screenshot pixels is not searched; mask it with --mask-window/--mask-rect."
@@ -42,7 +43,7 @@ def command(
     scrub_preset: Annotated[list[str] | None, typer.Option(
         "--scrub-preset", help=f"Named set of scrub patterns: {', '.join(PRESETS)} (repeatable).")] = None,
     drop_steps: Annotated[list[str] | None, typer.Option(
-        "--drop-steps", help="A:B or N: remove these steps (inclusive, repeatable).")] = None,
+        "--drop-steps", help="A:B (B exclusive) or N: remove these steps (repeatable).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> int:
     spec = build_spec(scrub=scrub or [], presets=scrub_preset or [], mask_windows=mask_window or [],

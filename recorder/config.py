@@ -39,7 +39,6 @@ from wf.recorder.privacy_defaults import DEFAULT_RULES, RULES_BY_NAME, default_p
 CONFIG_ENV = "WF_CONFIG"
 MAX_FPS = 60.0
 DEFAULT_FPS = 5.0
-MODIFIERS = frozenset({"ctrl", "alt", "shift", "win", "super", "altgr"})
 
 _SCHEMA: dict[str, tuple[str, ...]] = {
     "record": ("fps",),
@@ -81,6 +80,15 @@ class Config:
         builtin = self.default_exclusions if use_defaults is None else use_defaults
         base = default_patterns(frozenset(self.skip_defaults)) if builtin else ()
         return tuple(dict.fromkeys((*base, *self.exclude_windows, *extra)))
+
+    def describe_exclusions(self, extra: tuple[str, ...] | list[str] = (), *,
+                            use_defaults: bool | None = None) -> str:
+        """One line for the recorder's start notice, without spelling out the long built-in regexes."""
+        builtin = self.default_exclusions if use_defaults is None else use_defaults
+        n = len(default_patterns(frozenset(self.skip_defaults))) if builtin else 0
+        parts = [f"built-in secret prompts ({n} rules, see `wf config show`)"] if n else []
+        parts += [repr(p) for p in dict.fromkeys((*self.exclude_windows, *extra))]
+        return ", ".join(parts) if parts else "none"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -208,22 +216,19 @@ def check_regex(pattern: str, what: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def check_hotkey(value: object) -> str:
-    """Normalise ``"Ctrl+Alt+S"`` to ``"ctrl+alt+s"``; raise ``ValueError`` for anything else."""
+    """Normalise ``"Ctrl+Alt+S"`` to ``"ctrl+alt+s"`` with the recorder's own parser (so the file and
+    ``--stop-key`` accept the same chords); also refuse final keys no keyboard has (typo protection).
+    Raises ``ValueError``."""
+    from wf.recorder.control import Hotkey
     from wf.recorder.keys import SPECIAL_NAMES
 
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be a non-empty string, got {value!r}")
-    parts = [p.strip().lower() for p in value.split("+")]
-    if any(not p for p in parts):
-        raise ValueError(f"{value!r} has an empty key name")
-    *mods, key = parts
-    for m in mods:
-        if m not in MODIFIERS:
-            raise ValueError(f"{m!r} is not a modifier (use {', '.join(sorted(MODIFIERS))})")
-    if len(set(mods)) != len(mods):
-        raise ValueError(f"{value!r} repeats a modifier")
-    if key in MODIFIERS:
-        raise ValueError(f"{value!r} ends with a modifier; the last name must be a key")
+    try:
+        hk = Hotkey.parse(value)
+    except BadInput as exc:
+        raise ValueError(exc.message.removeprefix("hotkey ")) from None
+    key = hk.key
     if not (len(key) == 1 and key.isprintable() and not key.isspace()) and key not in set(SPECIAL_NAMES.values()):
         raise ValueError(f"unknown key name {key!r}")
-    return "+".join(parts)
+    return str(hk)

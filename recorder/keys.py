@@ -62,27 +62,18 @@ def keysym_char(keysym: int) -> str | None:
 
 
 def _legacy_char(keysym: int) -> str | None:
-    """Non-Latin-1 legacy keysyms (Cyrillic, Greek, ...) via pynput's table, loaded on first use."""
+    """Non-Latin-1 legacy keysyms (Cyrillic, Greek, ...) via pynput's keysym table, loaded on first use."""
     global _LEGACY
     if _LEGACY is None:
+        table: dict[int, str] = {}
         try:
-            # Pure data module; importing it through the package would need a display, so load the file.
-            import importlib.util
+            # Importing anything under pynput needs a display; the recorder always has one.
+            from pynput._util.xorg_keysyms import SYMBOLS
 
-            spec = importlib.util.find_spec("pynput")
-            table: dict[int, str] = {}
-            if spec and spec.submodule_search_locations:
-                from pathlib import Path
-
-                src = Path(next(iter(spec.submodule_search_locations))) / "_util" / "xorg_keysyms.py"
-                ns: dict[str, object] = {}
-                exec(compile(src.read_text(encoding="utf-8"), str(src), "exec"), ns)
-                symbols = ns.get("SYMBOLS", {})
-                assert isinstance(symbols, dict)
-                for ks, ch in symbols.values():
-                    if isinstance(ch, str) and len(ch) == 1 and ch.isprintable():
-                        table.setdefault(int(ks), ch)
-        except (OSError, SyntaxError, AssertionError):
+            for ks, ch in SYMBOLS.values():
+                if isinstance(ch, str) and len(ch) == 1 and ch.isprintable():
+                    table.setdefault(int(ks), ch)
+        except Exception:  # no display (unit tests): only Latin-1 and Unicode keysyms get characters
             table = {}
         _LEGACY = table
     return _LEGACY.get(keysym)

@@ -64,6 +64,7 @@ LOOP_INTERVAL = 0.03  # writer loop period
 INPUT_SLACK = 0.05  # input stamped up to this much in the past may still arrive (server batches)
 MAX_HOLD = 0.25  # never hold input back longer than this waiting for the window poller
 SETTLE_TIMEOUT = 3.0  # an action whose screen never settles gets the latest frame as its post screen
+RING_BYTES = 64 << 20  # memory bound of the raw frame ring (7 frames at 1920×1080)
 FLUSH_INTERVAL = 0.1  # BundleWriter flush period: a SIGKILL loses at most ~MAX_HOLD + this
 
 
@@ -267,7 +268,6 @@ class Recorder:
             return self._record_session(display, geometry)
         finally:
             restore()
-            self._end_launched()
 
     def _record_session(self, display: str, geometry: ScreenGeometry) -> RecordResult:
         origin = time.monotonic()
@@ -277,7 +277,7 @@ class Recorder:
         self.writer = writer
         self.origin = origin
         capture = ScreenCapture(origin, fps=self.opts.fps, display=display,
-                                ring=max(6, int(self.opts.fps * 2)))
+                                ring=ring_size(self.opts.fps, geometry.width * geometry.height * 4))
         windows = WindowTracker(origin, self.rules, display=display)
         inputs = InputCapture(origin, display=display)
         encoder = FrameEncoder()
@@ -602,18 +602,10 @@ class Recorder:
         return RecordResult(path=self.opts.out, reason=reason, events=writer.lines, dropped=inputs.dropped,
                             screens=writer.screens_written, duration=self._now(), bytes=size, error=error)
 
-    def _end_launched(self) -> None:
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=3)
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+
+def ring_size(fps: float, frame_bytes: int) -> int:
+    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s), at most RING_BYTES of distinct frames."""
+    return max(4, min(int(fps * 1.5) + 1, RING_BYTES // max(1, frame_bytes)))
 
 
 def _event_dict(ev: Event, t: float) -> dict[str, object]:

@@ -75,6 +75,14 @@ class KeyMapper:
                     return found
         return self._bind_spare(ks) if ks else None
 
+    def for_text(self, ks: int) -> tuple[int | None, bool]:
+        """A keycode that types keysym ``ks`` and whether Shift must be held (text without recorded modifiers)."""
+        for col, shift in ((0, False), (1, True)):
+            for kc, row in self.syms.items():
+                if len(row) > col and row[col] == ks:
+                    return kc, shift
+        return self._bind_spare(ks), False
+
     def _find(self, ks: int) -> int | None:
         for col in range(4):  # prefer the plain column, then shifted, then AltGr
             for kc, row in self.syms.items():

@@ -284,9 +284,11 @@ def test_pyautogui_writes_one_script_per_bundle(corpus: list[Path], tmp_path: Pa
     m = export(corpus, ExportOptions(format="pyautogui", out=out))
     scripts = sorted(out.glob("*.py"))
     assert len(scripts) == 3 and [f.path for f in m.files] == [f"{b.episode_id}.py" for b in m.bundles]
-    for s in scripts:
-        compile(s.read_text(), str(s), "exec")
-        assert "pyautogui" in s.read_text()
+    for b in m.bundles:
+        text = (out / f"{b.episode_id}.py").read_text()
+        compile(text, b.episode_id, "exec")
+        # One click per kept step: bundle b1's dropped step is not in its script.
+        assert text.count("pyautogui.click(") == (STEPS - 1 if b.path.endswith("b1") else STEPS)
 
 
 # ---------------------------------------------------------------- images

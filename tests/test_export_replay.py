@@ -1,9 +1,16 @@
-"""Export a real session (real app, real input, real screenshots) and replay the exported script."""
+"""Export real sessions (real app, real input, real screenshots) and replay the exported script.
+
+Two sources: a session written with BundleWriter from real screenshots while xdotool drives the fixture
+app, and the same task captured by the real `wf record`.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -12,9 +19,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from export_fixture import EXPECTED_STATE, launch_app, record_app_session
+from export_fixture import EXPECTED_STATE, TASK, launch_app, record_app_session
 from PIL import Image
-from xrig import Display, wf
+from xrig import WF, Display, wf
 
 from wf.bundle.actions import load_actions
 from wf.bundle.events import Screen
@@ -24,22 +31,66 @@ from wf.bundle.screens import frame_hash
 pytestmark = pytest.mark.display
 
 
-@pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory, xdisplay: Display) -> tuple[Path, dict[str, object]]:
-    root = tmp_path_factory.mktemp("session")
+def _record_with_wf(d: Display, out: Path, state: Path) -> dict[str, object]:
+    """Run `wf record` while xdotool does the fixture task; stop it with SIGTERM."""
+    launch_app(d, state)
+    d.xdotool("mousemove", 600, 600)
+    proc = subprocess.Popen([*WF, "record", str(out), "--task", TASK, "--fps", "10"], env=d.env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    notice = b""
+    deadline = time.monotonic() + 20
+    while b"stop:" not in notice:  # the start notice names the stop key once capturing
+        assert proc.poll() is None and time.monotonic() < deadline, notice.decode(errors="replace")
+        if select.select([proc.stderr], [], [], 1)[0]:
+            notice += os.read(proc.stderr.fileno(), 4096)
     try:
-        state = record_app_session(xdisplay, root / "bundle", root / "state.json")
+        for _ in range(2):
+            d.xdotool("mousemove", 100, 40)
+            time.sleep(0.6)
+            d.xdotool("click", 1)
+        d.xdotool("mousemove", 200, 235)
+        time.sleep(0.6)
+        d.xdotool("click", 1)
+        time.sleep(0.3)
+        d.xdotool("type", "--delay", "60", "hi")
+        d.xdotool("mousemove", 200, 285)
+        time.sleep(0.6)
+        d.xdotool("click", 4, "click", 4)
+        time.sleep(0.6)
+        d.xdotool("mousemove", 300, 80)
+        time.sleep(0.6)
+        d.xdotool("click", 3)
+        time.sleep(0.8)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, (notice + err).decode(errors="replace")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return json.loads(state.read_text())
+
+
+@pytest.fixture(scope="module", params=["writer", "wf-record"])
+def session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            xdisplay: Display) -> tuple[Path, dict[str, object], str]:
+    root = tmp_path_factory.mktemp("session")
+    make = record_app_session if request.param == "writer" else _record_with_wf
+    try:
+        state = make(xdisplay, root / "bundle", root / "state.json")
     finally:
         xdisplay.kill_apps()
-    return root / "bundle", state
+    return root / "bundle", state, request.param
 
 
-def test_real_session_exports_every_step_with_the_recorded_pixels(session: tuple[Path, dict[str, object]],
-                                                                  tmp_path: Path) -> None:
-    bundle, state = session
+def test_real_session_exports_every_step_with_the_recorded_pixels(
+        session: tuple[Path, dict[str, object], str], tmp_path: Path) -> None:
+    bundle, state, _ = session
     assert {k: state[k] for k in EXPECTED_STATE} == EXPECTED_STATE
     actions = [a for a in load_actions(Bundle.open(bundle)) if a.kind != "mark"]
-    assert [a.kind for a in actions if a.kind != "wait"][:4] == ["click", "click", "click", "type"]
+    kinds = [a.kind for a in actions if a.kind not in ("wait", "move")]
+    assert kinds == ["click", "click", "click", "type", "scroll", "click"], kinds
 
     res = wf("export", bundle, "--format", "parquet", "--out", tmp_path / "pq", "--json")
     assert res.returncode == 0, res.stderr
@@ -60,10 +111,10 @@ def test_real_session_exports_every_step_with_the_recorded_pixels(session: tuple
         assert r["instruction"].startswith("Increment the counter")
 
 
-@pytest.mark.parametrize("coords", ["pixels", "unit"])
-def test_exported_script_reproduces_the_final_state(session: tuple[Path, dict[str, object]], tmp_path: Path,
-                                                    new_display: Callable[..., Display], coords: str) -> None:
-    bundle, recorded = session
+def test_exported_script_reproduces_the_final_state(session: tuple[Path, dict[str, object], str],
+                                                    tmp_path: Path, new_display: Callable[..., Display]) -> None:
+    bundle, recorded, kind = session
+    coords = {"writer": "pixels", "wf-record": "unit"}[kind]  # both systems, one replay per session
     res = wf("export", bundle, "--format", "pyautogui", "--coords", coords, "--out", tmp_path / "py")
     assert res.returncode == 0, res.stderr
     (script,) = (tmp_path / "py").glob("*.py")

@@ -49,8 +49,8 @@ def test_full_file_is_read(tmp_path: Path) -> None:
 fps = 2.5
 [hotkeys]
 stop = "Ctrl+F12"
-pause = "ctrl+alt+p"
-mark = "win+m"
+pause = "alt+ctrl+p"
+mark = "super+m"
 [privacy]
 exclude_windows = ["Online Banking", "^Secret "]
 skip_defaults = ["keepassxc"]
@@ -98,8 +98,9 @@ def test_cli_exclude_window_is_checked_too() -> None:
 def test_check_hotkey_normalises() -> None:
     assert check_hotkey(" Ctrl + Shift + F5 ") == "ctrl+shift+f5"
     assert check_hotkey("pause") == "pause"
+    assert check_hotkey("super+shift+x") == "shift+win+x"  # the recorder's canonical order and names
     with pytest.raises(ValueError):
-        check_hotkey("ctrl+ctrl+a")
+        check_hotkey("ctrl++a")
 
 
 # ------------------------------------------------------------------------------- wf config
@@ -160,3 +161,10 @@ def test_every_rule_has_a_unique_name_and_a_reason() -> None:
     names = [r.name for r in DEFAULT_RULES]
     assert len(names) == len(set(names))
     assert all(r.why and r.compiled() for r in DEFAULT_RULES)
+
+
+def test_describe_exclusions_for_the_start_notice() -> None:
+    assert Config().describe_exclusions(["vault"]) == (
+        f"built-in secret prompts ({len(DEFAULT_RULES)} rules, see `wf config show`), 'vault'")
+    assert Config(default_exclusions=False).describe_exclusions() == "none"
+    assert Config(exclude_windows=("Bank",)).describe_exclusions(use_defaults=False) == "'Bank'"

@@ -318,9 +318,11 @@ def test_launch_records_command_and_stops_when_the_app_exits(app_display: Displa
 def test_duration_stop(app_display: Display, tmp_path: Path) -> None:
     out = tmp_path / "dur"
     t0 = time.monotonic()
-    res = subprocess.run([*WF, "record", str(out), "--duration", "1", "--quiet"], env=app_display.env(),
-                         capture_output=True, text=True, timeout=60)
+    ready = tmp_path / "ready"
+    res = subprocess.run([*WF, "record", str(out), "--duration", "1", "--quiet", "--ready-file", str(ready)],
+                         env=app_display.env(), capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+    assert res.stderr == "" and ready.read_text().strip() == str(out)
     assert time.monotonic() - t0 < 10
     events = list(Bundle.open(out).events())
     assert type(events[-1]) is Stop and events[-1].reason == "duration" and 1.0 <= events[-1].t < 1.5

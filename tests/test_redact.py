@@ -10,6 +10,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from redact_kit import H, Recording, W, all_bytes
 
 from wf.bundle.errors import BadInput
@@ -105,6 +107,8 @@ def test_scrub_preset_redacts_token_keys_everywhere_and_proves_it(sample: Path, 
     assert tree_digest(sample) == before  # the source is never modified
     # the token, the e-mail address, and the raw view's token with the typo (also a token shape)
     assert rep.proof.ok and rep.proof.literals == 3
+    # the screens after the token (terminal) and after the e-mail (notes) may show them: warned
+    assert rep.screens_may_show_text == 2 and "may be visible" in rep.warnings[0]
     blob = all_bytes(out)
     for secret in (TOKEN, "bob@example.com", TOKEN[:12], TOKEN[-12:]):
         assert secret.encode() not in blob
@@ -238,6 +242,30 @@ def test_drop_steps_removes_events_and_remaps_annotations(sample: Path, tmp_path
 def test_drop_steps_out_of_range_is_bad_input(sample: Path, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="steps"):
         redact_bundle(Bundle.open(sample), tmp_path / "out", build_spec(drop_steps=["0:999"]))
+    with pytest.raises(BadInput, match="steps"):
+        redact_bundle(Bundle.open(sample), tmp_path / "out2", build_spec(drop_steps=["999"]))
+
+
+def test_parse_steps_follows_replay_convention() -> None:
+    from wf.bundle.redact_spec import parse_steps
+
+    assert parse_steps("3:5") == (3, 5) and parse_steps("4") == (4, 5)
+    assert parse_steps(":2") == (0, 2) and parse_steps("7:") == (7, None)
+    for bad in ("5:5", "5:2", ":", "a:b", "-1"):
+        with pytest.raises(BadInput):
+            parse_steps(bad)
+
+
+def test_drop_steps_range_to_the_end(sample: Path, tmp_path: Path) -> None:
+    from wf.bundle.actions import load_actions
+
+    n = len(load_actions(Bundle.open(sample)))
+    out = tmp_path / "out"
+    rep = redact_bundle(Bundle.open(sample), out, build_spec(drop_steps=[f"{n - 2}:"]))
+    assert rep.steps_dropped == 2 and rep.proof.ok
+    assert len(load_actions(Bundle.open(out))) == n - 2
+    assert Bundle.open(out).header.redactions[-1]["drop_steps"] == [f"{n - 2}:"]
+    assert validate(Bundle.open(out)).ok
 
 
 # ------------------------------------------------------------------------------- proof
@@ -297,7 +325,7 @@ def test_cli_json_report_and_validate(sample: Path, tmp_path: Path, capsys: pyte
     (["--scrub", "x*"], "empty string"),
     (["--scrub-preset", "nope"], "unknown --scrub-preset"),
     (["--mask-rect", "1,2,3"], "X,Y,W,H"),
-    (["--drop-steps", "5:2"], "backwards"),
+    (["--drop-steps", "5:2"], "is empty"),
     (["--mask-window", "["], "bad regular expression"),
 ])
 def test_cli_bad_input_exits_2(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -363,3 +391,27 @@ def test_keys_left_in_a_window_the_recorder_excluded_are_redacted(tmp_path: Path
     assert rep.proof.ok
     assert not any(PASSWORD in s or TOKEN in s for s in typed(out))
     assert any("hello" in s for s in typed(out))
+
+
+# ------------------------------------------------------------------------------- property
+
+
+_ALPHABET = "abcXYZ019 -_=.@"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=st.text(_ALPHABET, max_size=12), after=st.text(_ALPHABET, max_size=12),
+       typo_at=st.integers(0, len(TOKEN)), typo=st.sampled_from(["", "q\b", "QQ\b\b"]))
+def test_a_typed_token_never_survives(tmp_path_factory: pytest.TempPathFactory, before: str, after: str,
+                                      typo_at: int, typo: str) -> None:
+    root = tmp_path_factory.mktemp("prop")
+    r = Recording(root / "src")
+    r.window("term")
+    r.type(before + TOKEN[:typo_at] + typo + TOKEN[typo_at:] + after)
+    r.screen()
+    src = r.close()
+    out = root / "out"
+    rep = redact_bundle(Bundle.open(src), out, build_spec(presets=["secrets"]))
+    assert rep.proof.ok
+    assert not any(TOKEN[4:] in s for s in typed(out))
+    assert validate(Bundle.open(out)).ok

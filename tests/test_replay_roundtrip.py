@@ -100,6 +100,12 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
         assert (tmp_path / c["replayed"]).is_file()
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
 
+    # The same task at the actions level (pyautogui's click/scroll/write/hotkey) ends in the same state too.
+    acts = tmp_path / "acts.json"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--level", "actions", "--launch", app_cmd(acts), "--json")
+    assert res.returncode == 0, res.stderr
+    assert read_state(acts) == recorded
+
 
 def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_path: Path) -> None:
     """Recorded against an instant app, replayed against one 1.5 s slower: only --sync screen keeps up."""

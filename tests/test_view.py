@@ -15,7 +15,6 @@ from viewkit import (
     XSS_TEXT,
     XSS_TITLE,
     browser,
-    chromium_path,
     fixture_bundle,
     gestures_bundle,
     open_page,
@@ -27,7 +26,7 @@ from wf.bundle.actions import load_actions
 from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 
-pytestmark = [pytest.mark.display, pytest.mark.skipif(chromium_path() is None, reason="chromium not installed")]
+pytestmark = pytest.mark.display
 SCREEN = (640, 400)
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from viewkit import browser, chromium_path, open_page
+from viewkit import browser, open_page
 from xrig import FIXTURES, WF, display, wf
 
-pytestmark = [pytest.mark.display, pytest.mark.slow,
-              pytest.mark.skipif(chromium_path() is None, reason="chromium not installed")]
+pytestmark = [pytest.mark.display, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DOCS_SHOT = Path(__file__).resolve().parent.parent / "docs" / "viewer.png"
 INCREMENT = (100, 40)

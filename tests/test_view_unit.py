@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 from viewkit import synthetic_bundle
-from xrig import wf
+from xrig import FIXTURES, wf
 
 from wf.bundle import view
 from wf.bundle.errors import BadInput
@@ -93,6 +95,9 @@ def test_report_loader_reads_the_replayer_shape(tmp_path: Path) -> None:
     assert cp.recorded == bundle.path.resolve() / "screens/x.png"
     assert [(p.x, p.value, p.step) for p in rep.timing] == [(1, 0.002, 0)]
     assert ("verdict.stats.timing_p95_ms", "3.5") in rep.summary
+    assert rep.warnings == []
+    path.write_text(json.dumps({**report, "bundle": "/somewhere/other"}))
+    assert load_report(path, bundle).warnings == ["r.json was written for bundle 'other', not 'b'"]
 
 
 def test_report_loader_tolerates_other_spellings(tmp_path: Path) -> None:
@@ -164,3 +169,25 @@ def test_page_allows_only_its_own_script(tmp_path: Path) -> None:
     assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
     js = html.split("<script>", 1)[1].split("</script>", 1)[0]
     assert view.script_hash(js) in policy
+
+
+@pytest.mark.parametrize("sample, code", [("valid", 0), ("truncated", 0), ("missing-screen", 0), ("corrupt", 2),
+                                          ("path-escape", 2), ("wrong-version", 2)])
+def test_sample_bundles(sample: str, code: int, tmp_path: Path) -> None:
+    res = wf("view", FIXTURES / "samples" / sample, "--out", tmp_path / "v.html")
+    assert res.returncode == code, res.stderr
+    assert "Traceback" not in res.stderr
+    assert (tmp_path / "v.html").exists() == (code == 0)
+
+
+def test_open_hands_the_page_to_the_browser(tmp_path: Path) -> None:
+    opener = tmp_path / "opener"
+    opener.write_text(f"#!/bin/sh\necho \"$1\" > {tmp_path / 'opened'}\n")
+    opener.chmod(0o755)
+    bundle = synthetic_bundle(tmp_path / "b", 1)
+    res = wf("view", bundle, "--open", env={**os.environ, "BROWSER": f"{opener} %s"})
+    assert res.returncode == 0, res.stderr
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "opened").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "opened").read_text().strip() == (tmp_path / "b.html").as_uri()

@@ -51,7 +51,7 @@ def browser() -> Iterator[Any]:
 
     exe = chromium_path()
     if exe is None:
-        raise RuntimeError("chromium is missing: run `make setup` (apt-get install chromium)")
+        raise RuntimeError("chromium is missing: run `make setup` (it installs Debian's chromium)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:

@@ -1,0 +1,143 @@
+"""``--level actions``: replay the reduced actions with pyautogui's high-level calls.
+
+Each action runs the pyautogui code the actions module renders for it (one
+source of truth with `wf export` and ``--dry-run``), started on the same
+absolute schedule as the events level, with the same checkpoints and screen
+sync before it. Text is the exception: pyautogui.write silently skips
+characters outside its US keymap, so typed text goes through the exact XTest
+key path (keysyms bound to spare keycodes when needed). Steps dropped in the
+annotations are skipped. The input-sequence check is left to the events level:
+high-level calls legitimately press keys in another order (write('A') adds its
+own Shift), so this level is judged by the screens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wf.bundle.events import Event, KeyDown, KeyUp, Screen
+from wf.bundle.reader import Bundle
+from wf.replayer.clock import sleep_until
+from wf.replayer.fidelity import CheckpointResult, StepTiming
+from wf.replayer.plan import INPUT_TYPES, Check, Plan, Step
+
+
+def dropped_steps(bundle: Bundle) -> frozenset[int]:
+    """Steps people marked as dropped in ``annotations.jsonl`` (none if the module or file is absent)."""
+    try:
+        from wf.bundle.annotations import load_annotations
+    except ImportError:
+        return frozenset()
+    try:
+        return load_annotations(bundle).dropped
+    except Exception:  # unreadable annotations must not stop a replay; every step is replayed
+        return frozenset()
+
+
+def scaled(a: Any, sx: float, sy: float) -> Any:
+    def px(v: int | None, f: float) -> int | None:
+        return None if v is None else round(v * f)
+
+    return dataclasses.replace(a, x=px(a.x, sx), y=px(a.y, sy), end_x=px(a.end_x, sx), end_y=px(a.end_y, sy),
+                               path=tuple((t, round(x * sx), round(y * sy)) for t, x, y in a.path))
+
+
+def text_keys(mapper: Any, text: str, t: float) -> list[KeyDown | KeyUp]:
+    """Key events (exact keycodes, Shift where the keymap needs it) that type ``text``."""
+    shift_kc, _ = mapper.for_text(0xFFE1)
+    out: list[KeyDown | KeyUp] = []
+    for ch in text:
+        if ch in SPECIAL:
+            ks, name = SPECIAL[ch]
+        else:
+            cp = ord(ch)
+            ks, name = (cp if 0x20 <= cp < 0x100 else 0x01000000 | cp), ch
+        kc, shifted = mapper.for_text(ks)
+        if kc is None:
+            continue
+        if shifted:
+            out.append(KeyDown(t=t, key="shift", keysym=0xFFE1, keycode=shift_kc))
+        out += [KeyDown(t=t, key=name, char=ch, keysym=ks, keycode=kc),
+                KeyUp(t=t, key=name, char=ch, keysym=ks, keycode=kc)]
+        if shifted:
+            out.append(KeyUp(t=t, key="shift", keysym=0xFFE1, keycode=shift_kc))
+    return out
+
+
+SPECIAL = {"\n": (0xFF0D, "enter"), "\t": (0xFF09, "tab"), "\b": (0xFF08, "backspace")}
+
+
+def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, target: Any, cp: Any,
+                checkpoints: list[CheckpointResult], stack: contextlib.ExitStack,
+                step_of: Callable[[int], int | None], scale: tuple[float, float],
+                log: Callable[[str], None]) -> tuple[list[StepTiming], list[Event], int, float, Any]:
+    from wf.bundle.actions import reduce_events
+    from wf.replayer.driver import XDriver
+    from wf.replayer.keyboard import Autorepeat
+    from wf.replayer.session import ReplayAborted, take_checkpoint
+
+    actions = [a for a in reduce_events(events)
+               if a.first_event >= opts.first and (opts.last is None or a.last_event <= opts.last)]
+    drop = dropped_steps(bundle)
+    if drop:
+        log(f"skipping {len(drop & {a.index for a in actions})} step(s) dropped in the annotations")
+    actions = [a for a in actions if a.index not in drop]
+    if scale != (1.0, 1.0):
+        actions = [scaled(a, *scale) for a in actions]
+    screens = {e.path: e for e in events if isinstance(e, Screen)}
+    driver = XDriver(target.name)
+    pg = driver.pg
+    typed = {id(a): text_keys(driver.keys, a.text or "", a.t_start) for a in actions if a.kind == "type"}
+    driver.x.sync()  # spare keycodes bound for the text: before any client needs them
+    autorepeat = Autorepeat(driver.x)
+    t0 = actions[0].t_start if actions else 0.0
+    timings: list[StepTiming] = []
+    origin = time.monotonic()
+    start = 0.25
+    shift = 0.0
+    prev_t = t0
+    last_end = prev_end = float("-inf")
+    at = 0.0
+    try:
+        autorepeat.disable()
+        log(f"replaying {len(actions)} actions")
+        for a in actions:
+            gap = a.t_start - prev_t
+            if opts.max_gap is not None:
+                gap = min(gap, opts.max_gap)
+            at += max(gap, 0.0) / opts.speed
+            prev_t = a.t_start
+            prev_end, last_end = last_end, a.t_end
+            pre = screens.get(a.pre_screen) if a.pre_screen else None
+            if pre is not None and pre.captured >= prev_end:  # a frame from before the previous action: stale
+                lead = min(max(a.t_start - pre.captured, 0.0), 1.0) / opts.speed
+                shift = take_checkpoint(Check(max(at - lead, 0.0), pre, a.first_event), opts, cp, checkpoints,
+                                        origin, start, shift, step_of)
+            due = origin + start + at + shift
+            sleep_until(due)
+            if not target.private and driver.check_pointer(tolerance=2) is not None:
+                raise ReplayAborted("replay aborted: the pointer was moved by someone else",
+                                    hint="keep hands off the mouse during a replay, or use --xvfb")
+            if a.kind == "type":
+                for k in typed[id(a)]:
+                    driver.send(k)
+            elif a.kind not in ("wait", "mark"):
+                exec(a.to_pyautogui(), {"pyautogui": pg, "time": time})  # code rendered by wf.bundle.actions
+                driver.pos = driver.pointer()
+            first = events[a.first_event]
+            if isinstance(first, INPUT_TYPES):
+                timings.append(StepTiming(Step(a.first_event, at, first), due - origin, time.monotonic() - origin))
+    finally:
+        driver.release_all()
+        with contextlib.suppress(Exception):
+            for mod in ("shift", "ctrl", "alt", "win"):
+                pg.keyUp(mod, _pause=False)
+        with contextlib.suppress(Exception):
+            autorepeat.restore()
+        duration = time.monotonic() - origin
+        driver.close()
+    return timings, [], 0, duration, None

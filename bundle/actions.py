@@ -47,10 +47,10 @@ def load_actions(bundle: Bundle, thresholds: Thresholds = Thresholds()) -> list[
 
 
 def to_pyautogui_program(actions: Sequence[Action], header: Header, *, coords: str = "pixels",
-                         timing: bool = True) -> str:
+                         timing: bool = True, pause: float = 0.05) -> str:
     """A standalone Python script that replays ``actions`` with pyautogui.
 
     With ``timing`` it sleeps the recorded gaps between actions; ``unit``/``k1000`` coordinates are scaled
-    to the replaying screen's size at run time.
+    to the replaying screen's size at run time; ``pause`` is ``pyautogui.PAUSE`` (settle time per call).
     """
-    return program(actions, header, coords=coords, timing=timing)
+    return program(actions, header, coords=coords, timing=timing, pause=pause)

@@ -15,11 +15,11 @@ The rules are written down in docs/actions.md; the short version:
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wf.bundle.actions_finish import Draft, assign_screens, with_waits
 from wf.bundle.actions_model import Action, Thresholds
 from wf.bundle.events import (
     Event,
@@ -64,35 +64,6 @@ def _is_text(char: str | None) -> bool:
 
 
 @dataclass
-class _Draft:
-    """A mutable action under construction; frozen into an ``Action`` at the end."""
-
-    kind: str
-    t_start: float
-    t_end: float
-    first_event: int
-    last_event: int
-    segment: int
-    window: Window | None
-    x: int | None = None
-    y: int | None = None
-    end_x: int | None = None
-    end_y: int | None = None
-    button: str | None = None
-    count: int = 1
-    modifiers: tuple[str, ...] = ()
-    path: list[tuple[float, int, int]] = field(default_factory=list)
-    dx: int = 0
-    dy: int = 0
-    text: str | None = None
-    keys: tuple[str, ...] = ()
-    duration: float = 0.0
-    last_press_t: float = 0.0  # click runs: time of the latest press; type/key runs: latest key press
-    last_press_xy: tuple[int, int] = (0, 0)
-    mergeable: bool = True
-
-
-@dataclass
 class _Gesture:
     """A mouse button held down: becomes a click or a drag at its release."""
 
@@ -101,7 +72,7 @@ class _Gesture:
     first: int  # the press, or the earlier press of a modifier held for it
     modifiers: tuple[str, ...]
     window: Window | None
-    run: _Draft | None  # the open click run this press may extend (double/triple click)
+    run: Draft | None  # the open click run this press may extend (double/triple click)
     last_event: int
     path: list[tuple[float, int, int]]
     spread: int = 0  # farthest per-axis distance from the press point so far
@@ -122,7 +93,7 @@ class _Rest:
 
 @dataclass
 class _Press:
-    owner: _Draft | _Gesture | None
+    owner: Draft | _Gesture | None
 
 
 @dataclass
@@ -144,8 +115,8 @@ class Reducer:
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.th = thresholds
-        self.out: list[_Draft] = []
-        self.open: _Draft | None = None
+        self.out: list[Draft] = []
+        self.open: Draft | None = None
         self.gesture: _Gesture | None = None
         self.keys_down: dict[object, _Press] = {}
         self.mods: dict[object, _Modifier] = {}
@@ -176,7 +147,7 @@ class Reducer:
             self.out.append(self.open)
             self.open = None
 
-    def _emit(self, d: _Draft) -> None:
+    def _emit(self, d: Draft) -> None:
         self._flush()
         self.out.append(d)
 
@@ -193,8 +164,8 @@ class Reducer:
         for m in self.mods.values():
             m.used = True
 
-    def _draft(self, kind: str, i: int, t: float, **kw: Any) -> _Draft:
-        return _Draft(kind=kind, t_start=t, t_end=t, first_event=i, last_event=i, segment=self.segment,
+    def _draft(self, kind: str, i: int, t: float, **kw: Any) -> Draft:
+        return Draft(kind=kind, t_start=t, t_end=t, first_event=i, last_event=i, segment=self.segment,
                       window=self.window, **kw)
 
     # -- pointer rests → move ------------------------------------------------------------------
@@ -216,9 +187,10 @@ class Reducer:
         first, t0 = r.approach_index, r.approach_t
         if first <= self.last_index:
             first, t0 = r.index, r.t
-        self._emit(_Draft(kind="move", t_start=t0, t_end=t, first_event=first, last_event=r.index,
+        self._emit(Draft(kind="move", t_start=t0, t_end=t, first_event=first, last_event=r.index,
                           segment=self.segment, window=self.window, x=r.x, y=r.y, duration=dwell))
         self.pointer = (r.x, r.y)
+        self.approach = None  # the next move's approach starts after this rest
 
     def _action_started(self) -> None:
         self.rest = None
@@ -275,7 +247,7 @@ class Reducer:
         common = {"button": d.button, "modifiers": g.modifiers, "keys": tuple(g.keys), "dx": g.dx,
                   "dy": g.dy}
         if g.spread > self.th.drag_distance:
-            self._emit(_Draft(kind="drag", t_start=d.t, t_end=end_t, first_event=g.first,
+            self._emit(Draft(kind="drag", t_start=d.t, t_end=end_t, first_event=g.first,
                               last_event=g.last_event, segment=self.segment, window=g.window, x=d.x, y=d.y,
                               end_x=end_x, end_y=end_y, path=g.path, **common))
             self.pointer = (end_x, end_y)
@@ -289,7 +261,7 @@ class Reducer:
             g.run.last_press_xy = (d.x, d.y)
         else:
             self._flush()
-            self.open = _Draft(kind="click", t_start=d.t, t_end=end_t, first_event=g.first,
+            self.open = Draft(kind="click", t_start=d.t, t_end=end_t, first_event=g.first,
                                last_event=g.last_event, segment=self.segment, window=g.window, x=d.x, y=d.y,
                                last_press_t=d.t, last_press_xy=(d.x, d.y), mergeable=plain, **common)
         self.pointer = (d.x, d.y)
@@ -327,6 +299,11 @@ class Reducer:
         if mod is not None:
             if kid not in self.mods:  # autorepeat of a held modifier changes nothing
                 self.mods[kid] = _Modifier(mod, i, ev.t)
+            g = self.gesture
+            if g is not None:  # e.g. Ctrl pressed mid-drag to copy instead of move: it belongs to the drag
+                self.mods[kid].used = True
+                g.modifiers = self._held()
+                g.last_event = i
             return
         if name in LOCK_KEYS:
             return
@@ -373,7 +350,7 @@ class Reducer:
             if not m.used and m.name != "shift" and self.gesture is None:
                 self._flush()
                 first, t0 = (m.index, m.t) if m.index > self.last_index else (i, ev.t)
-                self._emit(_Draft(kind="key", t_start=t0, t_end=ev.t, first_event=first, last_event=i,
+                self._emit(Draft(kind="key", t_start=t0, t_end=ev.t, first_event=first, last_event=i,
                                   segment=self.segment, window=self.window, keys=(m.name,)))
             elif self.gesture is not None and m.index >= self.gesture.first:
                 self.gesture.last_event = i
@@ -436,62 +413,17 @@ class Reducer:
         if handler is not None:
             handler(i, ev)
 
-    def finish(self) -> list[_Draft]:
+    def finish(self) -> list[Draft]:
         self._close_segment(self.last_t)
         return self.out
-
-
-def _with_waits(drafts: list[_Draft], th: Thresholds) -> list[_Draft]:
-    """Insert a ``wait`` for every idle gap ≥ ``idle_gap`` between two actions of one segment."""
-    result: list[_Draft] = []
-    for d in drafts:
-        if result:
-            prev = result[-1]
-            gap = d.t_start - prev.t_end
-            if prev.segment == d.segment and gap >= th.idle_gap and gap > 0:
-                # The wait owns whatever raw events lie in the gap; the range may be empty.
-                result.append(_Draft(kind="wait", t_start=prev.t_end, t_end=d.t_start,
-                                     first_event=prev.last_event + 1, last_event=d.first_event - 1,
-                                     segment=d.segment, window=prev.window, duration=gap))
-        result.append(d)
-    return result
-
-
-def _assign_screens(drafts: list[_Draft], screens: list[tuple[int, Screen]]) -> list[tuple[str | None,
-                                                                                          str | None]]:
-    """(pre, post) screen path for each draft (rules: docs/actions.md, "Screens")."""
-    idx = [i for i, _ in screens]
-    pre: list[str | None] = []
-    for d in drafts:
-        k = bisect_left(idx, d.first_event) - 1
-        pre.append(screens[k][1].path if k >= 0 else None)
-    real = [n for n, d in enumerate(drafts) if d.kind != "wait"]
-    post: list[str | None] = [None] * len(drafts)
-    for pos, n in enumerate(real):
-        d = drafts[n]
-        nxt = real[pos + 1] if pos + 1 < len(real) else None
-        lo = bisect_right(idx, d.last_event)
-        hi = bisect_left(idx, drafts[nxt].first_event) if nxt is not None else len(idx)
-        found = next((screens[k][1].path for k in range(lo, hi) if screens[k][1].reason == "post"), None)
-        if found is None and nxt is not None:
-            found = pre[nxt]
-        if found is None and nxt is None:
-            stops = [screens[k][1].path for k in range(lo, hi) if screens[k][1].reason == "stop"]
-            found = stops[0] if stops else (screens[hi - 1][1].path if hi > lo else None)
-        post[n] = found
-    for n, d in enumerate(drafts):
-        if d.kind == "wait":  # a wait sits between two actions: it starts and ends on their screens
-            pre[n] = post[n - 1] if n > 0 else pre[n]
-            post[n] = pre[n + 1] if n + 1 < len(drafts) else post[n]
-    return list(zip(pre, post, strict=True))
 
 
 def reduce_stream(events: Iterable[Event], thresholds: Thresholds) -> list[Action]:
     r = Reducer(thresholds)
     for i, ev in enumerate(events):
         r.feed(i, ev)
-    drafts = _with_waits(r.finish(), thresholds)
-    screens = _assign_screens(drafts, r.screens)
+    drafts = with_waits(r.finish(), thresholds)
+    screens = assign_screens(drafts, r.screens)
     actions: list[Action] = []
     for n, (d, (pre, post)) in enumerate(zip(drafts, screens, strict=True)):
         w = d.window

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import msgspec
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from wf.bundle.actions import COORDS, Action, load_actions, to_pyautogui_program
+from wf.bundle.annotations import Annotations, NewerAnnotationsError, annotation_rows, load_annotations, step_summary
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
 from wf.bundle.summary import Summary, summarize
@@ -40,41 +42,64 @@ def command(
         sys.stdout.write(to_pyautogui_program(steps, b.header, coords=coords, timing=timing))
         sys.stdout.flush()
         return 0
+    ann = _annotations(b)
     if actions:
         steps = load_actions(b)
         if json:
-            print_json([a.to_json() for a in steps])
+            print_json([_with_annotation(a.to_json(), ann, a.index) for a in steps])
             return 0
         for w in b.warnings:
             warn(w)
-        render_actions(b, steps)
+        render_actions(b, steps, ann)
         return 0
     summary = summarize(b)
     if json:
-        print_json(summary)
+        print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None})
         return 0
     for w in summary.warnings:
         warn(w)
-    render(summary)
+    render(summary, ann)
     return 0
 
 
-def render_actions(b: Bundle, steps: list[Action]) -> None:
+def _annotations(b: Bundle) -> Annotations | None:
+    """The effective annotation, or None (with a warning) when the log is from a newer wf."""
+    try:
+        ann = load_annotations(b)
+    except NewerAnnotationsError as exc:
+        warn(escape(exc.message))
+        return None
+    for w in ann.warnings:
+        warn(escape(w))
+    return ann
+
+
+def _with_annotation(obj: dict[str, object], ann: Annotations | None, index: int) -> dict[str, object]:
+    if ann is not None and index in ann.steps:
+        obj["annotation"] = ann.steps[index].to_json()
+    return obj
+
+
+def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None) -> None:
     t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("time", justify="right")
     t.add_column("kind", style="bold")
     t.add_column("description")
     t.add_column("window", style="dim")
+    t.add_column("annotation", style="italic")
     for a in steps:
         desc = a.describe()
         if a.window:  # the window has its own column
             desc = desc.removesuffix(f" in {a.window!r}")
-        t.add_row(str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""))
+        note = step_summary(ann.steps[a.index]) if ann and a.index in ann.steps else ""
+        style = "strike dim" if ann and a.index in ann.dropped else None
+        t.add_row(str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note),
+                  style=style)
     out.print(t)
 
 
-def render(s: Summary) -> None:
+def render(s: Summary, ann: Annotations | None = None) -> None:
     t = Table(title=f"wf bundle {escape(s.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -97,4 +122,7 @@ def render(s: Summary) -> None:
         t.add_row("mark", f"{m.t:.3f} s {escape(m.label or '')}")
     if s.windows:
         t.add_row("windows", escape(", ".join(s.windows[:8]) + (" …" if len(s.windows) > 8 else "")))
+    if ann is not None:
+        for label, value in annotation_rows(ann):
+            t.add_row(escape(label), escape(value))
     out.print(t)

@@ -573,3 +573,28 @@ def test_autorepeating_modifier_is_not_a_lone_tap() -> None:
     s.key_up("ctrl")
     [a] = reduce_events(s.events)
     assert (a.kind, a.keys) == ("hotkey", ("ctrl", "c"))
+
+
+def test_two_rests_in_a_row_are_two_moves_with_their_own_approaches() -> None:
+    s = Stream()
+    s.move(100, 100)
+    s.move(200, 200, dt=0.05)
+    second_approach = s.move(300, 300, dt=1.0)
+    s.move(400, 400, dt=0.05)
+    s.stop(dt=1.0)
+    a, b = reduce_events(s.events)
+    assert [(m.kind, m.x, m.first_event, m.last_event) for m in (a, b)] == [
+        ("move", 200, 0, 1), ("move", 400, second_approach, second_approach + 1)]
+    assert b.duration == pytest.approx(1.0)
+
+
+def test_modifier_pressed_during_a_drag_belongs_to_the_drag() -> None:
+    s = Stream()
+    s.down(10, 10)
+    s.move(60, 10)
+    s.key_down("ctrl")
+    s.move(90, 10)
+    s.up(90, 10)
+    s.key_up("ctrl", dt=0.3)
+    [a] = reduce_events(s.events)
+    assert (a.kind, a.modifiers) == ("drag", ("ctrl",))

@@ -153,14 +153,17 @@ def test_program_reproduces_the_final_state(app_display: Display, tmp_path: Path
     assert read_state(state) == EXPECTED_STATE
 
 
-def test_program_with_unit_coordinates_also_reproduces_it(app_display: Display, tmp_path: Path) -> None:
+def test_untimed_program_with_unit_coordinates_also_reproduces_it(app_display: Display, tmp_path: Path) -> None:
     bundle = tmp_path / "task"
     write_bundle(bundle, header(app_display), person_events())
     b = Bundle.open(bundle)
-    program = to_pyautogui_program(load_actions(b), b.header, coords="unit")
+    # No recorded gaps (timing=False): an app without the Open delay keeps up with back-to-back steps.
+    program = to_pyautogui_program(load_actions(b), b.header, coords="unit", timing=False, pause=0.15)
     assert "X(0.078125), Y(0.05)" in program  # (100, 40) on 1280×800
+    assert "time.sleep" not in program
+    assert "pyautogui.PAUSE = 0.15" in program
     state = tmp_path / "state.json"
-    launch_app(app_display, state)
+    launch_app(app_display, state, delay=0.0)
     run = run_program(app_display, program, tmp_path)
     assert run.returncode == 0, run.stderr
     time.sleep(0.3)

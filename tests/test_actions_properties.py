@@ -7,8 +7,23 @@ from actionkit import Stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wf.bundle.actions import Action, Thresholds, from_coord, reduce_events, to_coord
-from wf.bundle.events import Event, KeyDown, MouseDown, Scroll
+from wf.bundle.actions import Action, Thresholds, from_coord, reduce_events, to_coord, to_pyautogui_program
+from wf.bundle.events import (
+    Event,
+    Header,
+    KeyDown,
+    Monitor,
+    MouseDown,
+    PlatformInfo,
+    RecorderInfo,
+    ScreenGeometry,
+    Scroll,
+)
+
+HEADER = Header(format="wf-bundle", version=1, started="2026-11-27T00:00:00+00:00",
+                recorder=RecorderInfo(name="test", version="0"), platform=PlatformInfo(system="Linux"),
+                screen=ScreenGeometry(width=1280, height=800, monitors=[Monitor(0, 0, 1280, 800)]),
+                task='a """tricky""" task \\ with quotes')
 
 GAPS = st.sampled_from([0.0, 0.01, 0.05, 0.05, 0.2, 0.3, 0.45, 0.7, 1.2, 2.5])
 XY = st.sampled_from([(100, 100), (102, 103), (110, 100), (300, 200)])
@@ -132,7 +147,10 @@ def check(events: list[Event], actions: list[Action]) -> None:
 @given(st.lists(OPS, min_size=2, max_size=60))
 def test_reduction_loses_nothing_and_ranges_are_disjoint(ops: list[tuple]) -> None:  # type: ignore[type-arg]
     events = build(ops)
-    check(events, reduce_events(events))
+    actions = reduce_events(events)
+    check(events, actions)
+    for coords in ("pixels", "unit", "k1000"):
+        compile(to_pyautogui_program(actions, HEADER, coords=coords), "<program>", "exec")
 
 
 @settings(max_examples=150, deadline=None)

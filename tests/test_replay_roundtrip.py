@@ -210,3 +210,45 @@ def test_no_display_exits_3(tmp_path: Path, new_display: Callable[..., Display])
     res = wf("replay", tmp_path / "b", env=env)
     assert res.returncode == 3
     assert "--xvfb" in res.stderr
+
+
+def test_wf_record_bundle_replays(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """The real recorder's bundle (its own pre-action screens and launch header) replays to the same state."""
+    import signal
+    import subprocess
+
+    from xrig import WF
+
+    d = new_display()
+    rec_state, rep_state = tmp_path / "rec.json", tmp_path / "rep.json"
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([*WF, "record", str(tmp_path / "b"), "--quiet", "--ready-file", str(ready),
+                             "--launch", app_cmd(rec_state, delay=0.3)], env=d.env())
+    try:
+        deadline = time.monotonic() + 30
+        while not (ready.exists() and rec_state.exists()) and time.monotonic() < deadline:
+            assert proc.poll() is None, "wf record exited early"
+            time.sleep(0.05)
+        time.sleep(1.0)
+        for x, y, args in ((100, 40, ("1",)), (100, 235, ("1",)), (100, 140, ("1",))):
+            d.xdotool("mousemove", x, y)
+            time.sleep(0.3)
+            d.xdotool("click", *args)
+            time.sleep(0.4)
+        d.xdotool("mousemove", 100, 235)
+        d.xdotool("type", "--delay", "50", "Done: 100%")
+        time.sleep(0.3)
+        d.xdotool("mousemove", 300, 140)
+        time.sleep(0.3)
+        d.xdotool("click", "1")
+        time.sleep(0.6)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    recorded = read_state(rec_state)
+    assert recorded["confirmed"] == 1 and recorded["text"] == "Done: 100%"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--sync", "screen", "--launch", app_cmd(rep_state, 0.3),
+             "--json")
+    assert res.returncode == 0, res.stderr
+    assert read_state(rep_state) == recorded
+    assert report_of(res.stdout)["screens"]["checkpoints"] >= 4

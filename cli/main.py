@@ -53,8 +53,17 @@ def root(
     """Record desktop task demonstrations as agent training data, and prove them by replay."""
 
 
-app.command("validate", help=validate.HELP, epilog=EXIT_CODES_HELP)(validate.command)
-app.command("inspect", help=inspect.HELP, epilog=EXIT_CODES_HELP)(inspect.command)
+def _reflow(text: str) -> str:
+    """Join the hard-wrapped lines of each paragraph so the terminal can wrap them itself."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
+def _register(name: str, module: object) -> None:
+    app.command(name, help=_reflow(module.HELP), epilog=EXIT_CODES_HELP)(module.command)  # type: ignore[attr-defined]
+
+
+_register("validate", validate)
+_register("inspect", inspect)
 
 
 def _register_optional() -> None:
@@ -68,7 +77,7 @@ def _register_optional() -> None:
             if exc.name == f"wf.cli.{name}":
                 continue
             raise
-        app.command(name, help=mod.HELP, epilog=EXIT_CODES_HELP)(mod.command)
+        _register(name, mod)
 
 
 _register_optional()

@@ -41,6 +41,16 @@ def parse_steps(spec: str | None) -> tuple[int | None, int | None] | None:
     return first, end
 
 
+def parse_region(spec: str) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(v) for v in spec.split(","))
+    except ValueError:
+        raise BadInput(f"bad --ignore-region {spec!r}", hint="use X,Y,WIDTH,HEIGHT in screen pixels") from None
+    if w <= 0 or h <= 0:
+        raise BadInput(f"bad --ignore-region {spec!r}: width and height must be positive")
+    return x, y, w, h
+
+
 def event_range(bundle: Bundle, steps: tuple[int | None, int | None] | None) -> tuple[int, int | None]:
     """Action steps ``[A, B)`` → the raw event range they cover (inclusive)."""
     if steps is None:
@@ -77,6 +87,8 @@ def command(
     json: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the pyautogui program instead of running it."),
     steps: str | None = typer.Option(None, "--steps", help="Replay only action steps A:B (B exclusive)."),
+    ignore_region: list[str] = typer.Option([], "--ignore-region", help="X,Y,W,H of a screen region that "
+                                            "changes by itself (a clock): never compared (repeatable)."),
 ) -> int:
     from wf.replayer.fidelity import Thresholds
 
@@ -91,6 +103,7 @@ def command(
     if scale not in ("auto", "none"):
         raise BadInput(f"bad --scale {scale!r}", hint="use --scale auto or --scale none")
     thresholds = Thresholds.parse(threshold)
+    regions = [parse_region(r) for r in ignore_region]
     b = Bundle.open(bundle)
     step_range = parse_steps(steps)
     first, last = event_range(b, step_range)
@@ -104,7 +117,7 @@ def command(
     screens_dir = report.with_name(report.stem + "-screens") if report else None
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
                          xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
-                         screens_dir=screens_dir)
+                         screens_dir=screens_dir, ignore=regions)
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
     data = build_report(bundle, result, opts, report)
     if report:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 SHIFT_MASK = 1
 LOCK_MASK = 2
@@ -62,21 +63,32 @@ def keysym_char(keysym: int) -> str | None:
 
 
 def _legacy_char(keysym: int) -> str | None:
-    """Non-Latin-1 legacy keysyms (Cyrillic, Greek, ...) via pynput's keysym table, loaded on first use."""
+    """Non-Latin-1 legacy keysyms (Cyrillic, Greek, €, ...) via pynput's keysym table, loaded on first use."""
     global _LEGACY
     if _LEGACY is None:
-        table: dict[int, str] = {}
-        try:
-            # Importing anything under pynput needs a display; the recorder always has one.
-            from pynput._util.xorg_keysyms import SYMBOLS
-
-            for ks, ch in SYMBOLS.values():
-                if isinstance(ch, str) and len(ch) == 1 and ch.isprintable():
-                    table.setdefault(int(ks), ch)
-        except Exception:  # no display (unit tests): only Latin-1 and Unicode keysyms get characters
-            table = {}
-        _LEGACY = table
+        _LEGACY = _load_legacy_table()
     return _LEGACY.get(keysym)
+
+
+def _load_legacy_table() -> dict[int, str]:
+    # The table is a pure data module, but importing it through the `pynput` package would import pynput's
+    # X backends, which need a display: load the file on its own.
+    import importlib.util
+
+    table: dict[int, str] = {}
+    pkg = importlib.util.find_spec("pynput")
+    if pkg is None or not pkg.submodule_search_locations:
+        return table
+    path = Path(next(iter(pkg.submodule_search_locations))) / "_util" / "xorg_keysyms.py"
+    spec = importlib.util.spec_from_file_location("wf_pynput_xorg_keysyms", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return table
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for ks, ch in getattr(module, "SYMBOLS", {}).values():
+        if isinstance(ch, str) and len(ch) == 1 and ch.isprintable():
+            table.setdefault(int(ks), ch)
+    return table
 
 
 _LEGACY: dict[int, str] | None = None

@@ -261,6 +261,7 @@ class Recorder:
     def run(self) -> RecordResult:
         self._check_out()
         display = self._check_display()
+        check_x_server(display)
         geometry = self._geometry(display)
         restore = self._install_signals()
         try:
@@ -332,6 +333,9 @@ class Recorder:
                 self.request_stop("app-exited")
             if not self.inputs.running:
                 raise EnvironmentProblem("input capture stopped (the X server went away?)",
+                                         hint="what was recorded so far is kept")
+            if self.capture.error is not None:
+                raise EnvironmentProblem(f"screen capture failed: {self.capture.error}",
                                          hint="what was recorded so far is kept")
             self._step(now, final=False)
             self._tick(now)
@@ -601,6 +605,25 @@ class Recorder:
         self.status.bytes = size
         return RecordResult(path=self.opts.out, reason=reason, events=writer.lines, dropped=inputs.dropped,
                             screens=writer.screens_written, duration=self._now(), bytes=size, error=error)
+
+
+def check_x_server(display: str) -> None:
+    """Fail early, before a bundle exists, when the display cannot be opened or cannot report input."""
+    import Xlib.display
+    import Xlib.error
+
+    try:
+        d = Xlib.display.Display(display)
+    except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError, OSError) as exc:
+        raise EnvironmentProblem(f"cannot open X display '{display}': {exc}",
+                                 hint="check DISPLAY and that the X server is running (xdpyinfo)") from None
+    try:
+        if not d.has_extension("RECORD"):
+            raise EnvironmentProblem(f"the X server on '{display}' has no RECORD extension: input cannot be "
+                                     "captured", hint="start Xvfb with '+extension RECORD', or load the "
+                                                      "'record' module in the Xorg configuration")
+    finally:
+        d.close()
 
 
 def ring_size(fps: float, frame_bytes: int) -> int:

@@ -13,7 +13,7 @@ of differing pixels; ``similarity`` is 1 − mean absolute difference / 255.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,17 @@ class Frame:
         return np.frombuffer(self.rgb, dtype=np.uint8).reshape(self.height, self.width, 3)
 
 
-def compare(recorded: Frame, live: Frame, *, tolerance: int = PIXEL_TOLERANCE) -> FrameDiff:
-    """How close ``live`` is to ``recorded``; frames of different sizes are compared after resizing."""
+Region = tuple[int, int, int, int]  # x, y, width, height in the frame's pixels
+
+
+def compare(recorded: Frame, live: Frame, *, tolerance: int = PIXEL_TOLERANCE,
+            ignore: Sequence[Region] = ()) -> FrameDiff:
+    """How close ``live`` is to ``recorded``; frames of different sizes are compared after resizing.
+
+    ``ignore``: regions that are dynamic by nature (a clock, a spinner): they never count as different.
+    """
+    if ignore:
+        live = _mask_regions(recorded, live, ignore)
     total = recorded.width * recorded.height
     if live.rgb == recorded.rgb and (live.width, live.height) == (recorded.width, recorded.height):
         return FrameDiff(1.0, 0.0, 0, None)
@@ -70,6 +79,17 @@ def compare(recorded: Frame, live: Frame, *, tolerance: int = PIXEL_TOLERANCE) -
         xs = np.flatnonzero(mask.any(axis=0))
         bbox = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
     return FrameDiff(similarity=similarity, diff_fraction=n / total, differing=n, bbox=bbox)
+
+
+def _mask_regions(recorded: Frame, live: Frame, regions: Sequence[Region]) -> Frame:
+    """``live`` with the recorded pixels pasted into ``regions`` (so they compare equal)."""
+    if (live.width, live.height) != (recorded.width, recorded.height):
+        live = Frame(_resize(live, recorded.width, recorded.height).tobytes(), recorded.width, recorded.height)
+    a, b = recorded.array(), live.array().copy()
+    for x, y, w, h in regions:
+        x0, y0 = max(x, 0), max(y, 0)
+        b[y0:y + h, x0:x + w] = a[y0:y + h, x0:x + w]
+    return Frame(b.tobytes(), live.width, live.height)
 
 
 def _differing_rows(a: np.ndarray, b: np.ndarray) -> list[int]:

@@ -154,6 +154,7 @@ class XDriver:
                                      hint="start the X server with +extension XTEST")
         self.keys = KeyMapper(self.x)
         self.held = Held()
+        self.down: set[int] = set()  # keycodes we pressed and have not released
         self.pos: tuple[int, int] | None = None
         self.injected_at: list[float] = []  # monotonic time each send() completed (the server had it)
 
@@ -187,8 +188,19 @@ class XDriver:
             if kc is None:  # no keycode for it anywhere: let pyautogui try its name
                 (pg.keyDown if isinstance(e, KeyDown) else pg.keyUp)(e.key, _pause=False)
                 return
-            fake_input(self.x, X.KeyPress if isinstance(e, KeyDown) else X.KeyRelease, kc)
+            if isinstance(e, KeyDown) and kc in self.down:
+                # A recorded autorepeat. The X server drops an injected press of a key that is already down
+                # (XKB only repeats by its own timer, which is off for the replay), so replay it the way
+                # core clients see autorepeat anyway: a release and a press at the recorded time.
+                fake_input(self.x, X.KeyRelease, kc)
+                fake_input(self.x, X.KeyPress, kc)
+            else:
+                fake_input(self.x, X.KeyPress if isinstance(e, KeyDown) else X.KeyRelease, kc)
             self.x.sync()
+            if isinstance(e, KeyDown):
+                self.down.add(kc)
+            else:
+                self.down.discard(kc)
 
     def _move_if_needed(self, x: int, y: int) -> None:
         if self.pos != (x, y):

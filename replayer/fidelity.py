@@ -265,8 +265,16 @@ def _match_sequence(timings: Sequence[StepTiming], captured: Sequence[Event], ro
                     failures: list[Failure]) -> int:
     exp: list[Token] = []
     exp_row: list[int] = []
+    down: set[object] = set()
     for n, st in enumerate(timings):
-        for tok in tokens_of(st.step.event, exp_key):
+        e = st.step.event
+        toks = tokens_of(e, exp_key)
+        if isinstance(e, KeyDown | KeyUp):
+            k = toks[0][1]
+            if isinstance(e, KeyDown) and k in down:  # a recorded autorepeat is replayed as release + press
+                toks = [("KeyUp", k), *toks]
+            (down.add if isinstance(e, KeyDown) else down.discard)(k)
+        for tok in toks:
             exp.append(tok)
             exp_row.append(n)
     act: list[Token] = []

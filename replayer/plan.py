@@ -71,9 +71,11 @@ def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = No
     items = select_range(items, first, end)
     steps = [Step(i, e.t, e) for i, e in items]
     steps = drop_unmatched_releases(steps)
+    paused = paused_intervals(evs)
+    steps = skip_paused(steps, paused)
     timed = retime(steps, speed=speed, max_gap=max_gap)
     chosen = {s.index for s in timed}
-    checks = [Check(map_time(steps, timed, sc.captured, max_gap=max_gap, speed=speed), sc, i)
+    checks = [Check(map_time(steps, timed, unpaused(sc.captured, paused), max_gap=max_gap, speed=speed), sc, i)
               for i, sc in sorted(pre.items()) if i in chosen and first <= i <= end]
     if scale != (1.0, 1.0):
         timed = [replace(s, event=rescale(s.event, *scale)) for s in timed]
@@ -85,15 +87,20 @@ def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = No
 
 def map_time(orig: Sequence[Step], timed: Sequence[Step], t: float, *, max_gap: float | None,
              speed: float) -> float:
-    """Where bundle time ``t`` falls on the replay timeline (before the first step: clamped to 0)."""
-    times = [s.event.t for s in orig]
+    """Where (unpaused) bundle time ``t`` falls on the replay timeline (before the first step: 0).
+
+    ``orig`` are the steps before retiming (their ``at`` is the unpaused bundle time), ``timed`` after.
+    """
+    times = [s.at for s in orig]
     k = bisect.bisect_right(times, t) - 1
     if k < 0:
         return 0.0
     gap = t - times[k]
     if max_gap is not None:
         gap = min(gap, max_gap)
-    return timed[k].at + gap / speed
+    at = timed[k].at + gap / speed
+    # Never after the next step (a pause in between makes the raw gap longer than the replayed one).
+    return min(at, timed[k + 1].at) if k + 1 < len(timed) else at
 
 
 def attach_pre_screens(events: Sequence[Event]) -> dict[int, Screen]:
@@ -114,6 +121,31 @@ def attach_pre_screens(events: Sequence[Event]) -> dict[int, Screen]:
                 if old is None or e.captured >= old.captured:
                     out[idx] = e
     return out
+
+
+def paused_intervals(events: Sequence[Event]) -> list[tuple[float, float]]:
+    """(pause, resume) times: wall time the person spent with recording paused is not part of the task."""
+    out: list[tuple[float, float]] = []
+    start: float | None = None
+    for e in events:
+        kind = type(e).__name__
+        if kind == "Pause" and start is None:
+            start = e.t
+        elif kind == "Resume" and start is not None:
+            out.append((start, e.t))
+            start = None
+    return out
+
+
+def unpaused(t: float, paused: list[tuple[float, float]]) -> float:
+    return t - sum(min(r, t) - p for p, r in paused if p < t)
+
+
+def skip_paused(steps: list[Step], paused: list[tuple[float, float]]) -> list[Step]:
+    """Shift each step earlier by the paused time before it (bundle times stay in ``event``)."""
+    if not paused:
+        return steps
+    return [replace(s, at=unpaused(s.event.t, paused)) for s in steps]
 
 
 def select_range(items: list[tuple[int, InputEvent]], first: int, last: int | None) -> list[tuple[int, InputEvent]]:
@@ -165,13 +197,13 @@ def retime(steps: list[Step], *, speed: float = 1.0, max_gap: float | None = Non
         raise ValueError("speed must be positive")
     out: list[Step] = []
     at = 0.0
-    prev_t = steps[0].event.t
+    prev_t = steps[0].at
     for s in steps:
-        gap = s.event.t - prev_t
+        gap = s.at - prev_t  # ``at`` holds the step's bundle time here (minus paused time)
         if max_gap is not None and gap > max_gap:
             gap = max_gap
         at += gap / speed
-        prev_t = s.event.t
+        prev_t = s.at
         out.append(replace(s, at=at))
     return out
 

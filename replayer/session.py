@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class ReplayOptions:
     settle: float = 1.5  # how long the final screen may take to settle without --sync screen
     launch_timeout: float = 15.0
     capture: bool = True  # capture what reaches the X server (the fidelity check of input)
+    ignore: list[tuple[int, int, int, int]] = field(default_factory=list)  # dynamic screen regions (x, y, w, h)
 
 
 @dataclass
@@ -76,8 +78,10 @@ class Checkpointer:
     happen on the worker. With ``--sync screen`` the comparison is inline, because the schedule waits on it.
     """
 
-    def __init__(self, grabber: Grabber, frames: FrameCache, directory: Path | None, max_px: int) -> None:
+    def __init__(self, grabber: Grabber, frames: FrameCache, directory: Path | None, max_px: int,
+                 ignore: list[tuple[int, int, int, int]] | None = None) -> None:
         self.grabber = grabber
+        self.ignore = ignore or []
         self.frames = frames
         self.dir = directory
         self.max_px = max_px
@@ -100,7 +104,7 @@ class Checkpointer:
         best: tuple[Frame, FrameDiff] | None = None
         while True:
             live = self.grabber.grab_like(screen)
-            d = compare(recorded, live)
+            d = compare(recorded, live, ignore=self.regions(screen))
             if best is None or (d.differing, -d.similarity) < (best[1].differing, -best[1].similarity):
                 best = (live, d)
             if self.matches(d):
@@ -108,6 +112,10 @@ class Checkpointer:
             if time.monotonic() - t0 >= timeout or stop():
                 return best[0], best[1], False, time.monotonic() - t0
             time.sleep(POLL)
+
+    def regions(self, screen: Screen) -> list[tuple[int, int, int, int]]:
+        """The ignored regions in the coordinates of this (possibly offset) frame."""
+        return [(x - screen.x, y - screen.y, w, h) for x, y, w, h in self.ignore]
 
     def _name(self, label: str, event: int | None) -> Path | None:
         self.n += 1
@@ -141,7 +149,7 @@ class Checkpointer:
             try:
                 frame = shot.frame() if isinstance(shot, RawShot) else shot
                 if res.differing < 0:
-                    d = compare(self.frames.get(screen), frame)
+                    d = compare(self.frames.get(screen), frame, ignore=self.regions(screen))
                     res.similarity, res.diff_fraction, res.differing, res.bbox = \
                         d.similarity, d.diff_fraction, d.differing, d.bbox
                 if res.replayed:
@@ -180,8 +188,32 @@ def step_index_map(events: list[Event]) -> Callable[[int], int | None]:
     return lookup
 
 
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM/SIGHUP (a CI timeout, a closed terminal) unwind like Ctrl+C, so held input is released."""
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            old[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
 def replay(bundle: Bundle, opts: ReplayOptions, *, log: Callable[[str], None] = lambda _m: None) -> ReplayResult:
     """Run one replay and evaluate it. Raises WfError for environment and input problems."""
+    with terminate_as_interrupt():
+        return _replay(bundle, opts, log)
+
+
+def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None]) -> ReplayResult:
     events = list(bundle.events())
     header = bundle.header
     recorded_size = (header.screen.width, header.screen.height)
@@ -200,7 +232,7 @@ def replay(bundle: Bundle, opts: ReplayOptions, *, log: Callable[[str], None] = 
         stack.callback(grabber.close)
         frames = FrameCache(bundle)
         frames.preload([c.screen for c in plan.checks])
-        cp = Checkpointer(grabber, frames, opts.screens_dir, opts.thresholds.screen_diff_px)
+        cp = Checkpointer(grabber, frames, opts.screens_dir, opts.thresholds.screen_diff_px, opts.ignore)
         stack.callback(cp.finish)
         checkpoints: list[CheckpointResult] = []
         if plan.first_screen is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -125,7 +126,9 @@ def test_extra_buttons_and_horizontal_wheel_reach_the_server(new_display: Callab
     assert rep["stats"]["events"] == len(evs)
 
 
-def test_ctrl_c_releases_everything_held(new_display: Callable[..., Display], tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_releases_everything_held(new_display: Callable[..., Display], tmp_path: Path, sig: int) -> None:
+    """Ctrl+C (or a CI timeout's SIGTERM) mid-replay: every held key and button is released at once."""
     d = new_display()
     evs: list[Event] = [MouseMove(t=0.05, x=600, y=600),
                         KeyDown(t=0.1, key="shift", keysym=0xFFE1, keycode=50),
@@ -141,7 +144,7 @@ def test_ctrl_c_releases_everything_held(new_display: Callable[..., Display], tm
         pressed, buttons, repeat = xkeyboard(d)
         assert 50 in pressed and 38 in pressed and buttons, "replay did not get to hold its keys"
         assert repeat is False  # autorepeat is off while replaying
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
@@ -194,7 +197,7 @@ def test_launch_failure_and_bad_options(tmp_path: Path, new_display: Callable[..
     res = wf("replay", b, "--launch", "no-such-program-wf --x", env=d.env())
     assert res.returncode == 3 and "no-such-program-wf" in res.stderr
     for args in (("--level", "pixels"), ("--sync", "maybe"), ("--speed", "0"), ("--threshold", "x=1"),
-                 ("--steps", "5:2")):
+                 ("--steps", "5:2"), ("--ignore-region", "1,2,3"), ("--ignore-region", "0,0,0,5")):
         res = wf("replay", b, *args, env=d.env())
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr
@@ -218,3 +221,30 @@ def test_dry_run_prints_the_program_without_a_display(tmp_path: Path) -> None:
     res = wf("replay", b, "--dry-run", "--steps", "1:", env=env)
     assert res.returncode == 0, res.stderr
     assert "mouseDown" not in res.stdout and "keyDown('a')" in res.stdout, res.stdout
+
+
+def test_recorded_autorepeat_is_replayed_exactly(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """A key held with the server's autorepeat on is recorded with its repeats; replay types as many."""
+    from wf.bundle.reader import Bundle
+    from wf.replayer.scripted import ScriptedRecording
+
+    d = new_display()
+    rec_state, rep_state = tmp_path / "rec.json", tmp_path / "rep.json"
+    fixture_app(d, rec_state)
+    app = shlex.join([sys.executable, str(FIXTURES / "app.py"), "--state", str(rep_state)])
+    with ScriptedRecording(d.name, tmp_path / "b", launch=app) as rec:
+        d.xdotool("mousemove", 100, 235)
+        d.xdotool("click", "1")
+        time.sleep(0.3)
+        rec.pre()
+        d.xdotool("keydown", "a")
+        time.sleep(1.2)
+        d.xdotool("keyup", "a")
+        time.sleep(0.2)
+    typed = state_text(rec_state)
+    downs = sum(1 for e in Bundle.open(tmp_path / "b").events() if isinstance(e, KeyDown))
+    assert len(typed) == downs > 5, "the recording server did not autorepeat"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--json")
+    assert res.returncode == 0, res.stderr
+    assert state_text(rep_state) == typed
+    assert orjson.loads(res.stdout)["stats"]["sequence_identical"] is True

@@ -199,3 +199,97 @@ def test_print_sink_writes_a_runnable_program() -> None:
     assert "pyautogui.scroll(-2, 5, 5)" in code
     assert "time.sleep(10.000)" in code
     compile(code, "<dry-run>", "exec")
+
+
+def test_docs_report_example_matches_the_real_report() -> None:
+    """docs/replay.md is the schema: its example has exactly the keys a real report has."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    import orjson
+
+    from wf.replayer.environment import Target
+    from wf.replayer.report import build_report
+    from wf.replayer.session import ReplayOptions, ReplayResult
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "replay.md").read_text()
+    example = orjson.loads(re.findall(r"```json\n(.*?)```", doc, flags=re.S)[0])
+    plan = build_plan(EVENTS)
+    timings = [StepTiming(s, s.at, s.at) for s in plan.steps]
+    cps = [CheckpointResult(event=3, label="pre", recorded="screens/p1.png", similarity=1.0, diff_fraction=0.0,
+                            differing=0)]
+    rows, verdict = evaluate(timings, [s.step.event for s in timings], cps, Thresholds())
+    result = ReplayResult(rows=rows, checkpoints=cps, verdict=verdict, target=Target(":1", 4, 4, True), plan=plan,
+                          duration=1.0, launched=None, scale=(1.0, 1.0), warnings=[])
+    real = build_report(Path("b"), result, ReplayOptions())
+    assert set(example) == set(real)
+    for key in ("verdict", "options", "display", "stats", "timing", "pointer", "screens"):
+        assert set(example[key]) == set(real[key]), key
+    assert set(example["checkpoints"][0]) == set(real["checkpoints"][0])
+    assert set(example["events"][0]) == set(real["events"][0])
+    assert set(example["verdict"]["thresholds"]) == {f.name for f in dataclasses.fields(Thresholds)}
+    for f in dataclasses.fields(Thresholds):
+        assert f"| `{f.name}` | {getattr(Thresholds(), f.name):g} |" in doc, f.name
+
+
+def test_paused_time_is_not_replayed() -> None:
+    from wf.bundle.events import Pause, Resume
+
+    evs = [MouseMove(t=1.0, x=1, y=1), Pause(t=2.0), Resume(t=62.0), screen(62.5),
+           MouseDown(t=63.0, x=1, y=1, button="left"), MouseUp(t=63.1, x=1, y=1, button="left")]
+    plan = build_plan(evs)
+    assert [round(s.at, 6) for s in plan.steps] == [0.0, 2.0, 2.1]
+    (c,) = plan.checks
+    assert c.at == pytest.approx(1.5)  # 0.5 s before the click, as recorded
+
+
+class FakeKeyboardDisplay:
+    """The slice of python-xlib's Display that KeyMapper uses: a tiny US keymap with two free keycodes."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.display = SimpleNamespace(info=SimpleNamespace(min_keycode=8, max_keycode=14))
+        self.rows = {8: [0xFF1B, 0], 9: [0x31, 0x21], 10: [0x61, 0x41], 11: [0xFFE1, 0], 12: [0xFF0D, 0],
+                     13: [0, 0], 14: [0, 0]}
+        self.changes: list[tuple[int, list[tuple[int, int]]]] = []
+
+    def get_keyboard_mapping(self, first: int, count: int) -> list[list[int]]:
+        return [self.rows[k] for k in range(first, first + count)]
+
+    def change_keyboard_mapping(self, first: int, syms: list[tuple[int, int]]) -> None:
+        self.changes.append((first, syms))
+        self.rows[first] = list(syms[0])
+
+    def sync(self) -> None:
+        pass
+
+
+def test_key_mapper_prefers_the_exact_key_then_the_keysym_then_a_spare_keycode() -> None:
+    from wf.replayer.keyboard import KeyMapper
+
+    fake = FakeKeyboardDisplay()
+    m = KeyMapper(fake)
+    assert m.keycode(KeyDown(t=0, key="1", char="!", keysym=0x21, keycode=9)) == 9  # shifted: same physical key
+    assert m.keycode(KeyDown(t=0, key="a", char="a", keysym=0x61, keycode=99)) == 10  # other machine's keycode
+    assert m.keycode(KeyUp(t=0, key="enter", char="\n")) == 12  # no codes at all: by pyautogui name
+    assert m.keycode(KeyDown(t=0, key="shift", keysym=0xFFE1, keycode=None)) == 11
+    assert m.for_text(0x41) == (10, True)  # 'A' needs Shift
+    two = [KeyDown(t=0, key="é", char="é", keysym=0xE9), KeyDown(t=0, key="€", char="€", keysym=0x20AC)]
+    assert m.prepare(two) == 2
+    assert fake.changes == [(14, [(0xE9, 0xE9)]), (13, [(0x20AC, 0x20AC)])]
+    assert m.keycode(KeyUp(t=0, key="é", char="é", keysym=0xE9)) == 14  # the release finds the same key
+    assert m.prepare([KeyDown(t=0, key="ж", char="ж", keysym=0x01000436)]) == 2  # no spare left: not typed
+    assert m.keycode(KeyDown(t=0, key="ж", char="ж", keysym=0x01000436)) is None
+    m.restore()
+    assert fake.rows[13] == [0, 0] and fake.rows[14] == [0, 0]
+
+
+def test_compare_skips_ignored_regions() -> None:
+    base = np.full((60, 80, 3), 217, np.uint8)
+    clock = base.copy()
+    clock[5:15, 60:75] = 0  # a clock that ticked
+    assert compare(frame(base), frame(clock)).differing == 150
+    d = compare(frame(base), frame(clock), ignore=[(58, 0, 22, 20)])
+    assert d.differing == 0 and d.similarity == 1.0

@@ -100,6 +100,14 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
         assert (tmp_path / c["replayed"]).is_file()
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
 
+    # Only the first two steps (the double click and the right click), at double speed.
+    part = tmp_path / "part.json"
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--steps", "0:2", "--speed", "2", "--launch",
+             app_cmd(part), "--json")
+    assert res.returncode == 0, res.stderr
+    got = read_state(part)
+    assert (got["counter"], got["right_clicks"], got["scroll"], got["text"]) == (2, 1, 0, "")
+
     # The same task at the actions level (pyautogui's click/scroll/write/hotkey) ends in the same state too.
     acts = tmp_path / "acts.json"
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--level", "actions", "--launch", app_cmd(acts), "--json")
@@ -252,3 +260,27 @@ def test_wf_record_bundle_replays(new_display: Callable[..., Display], tmp_path:
     assert res.returncode == 0, res.stderr
     assert read_state(rep_state) == recorded
     assert report_of(res.stdout)["screens"]["checkpoints"] >= 4
+
+
+def test_a_ticking_clock_needs_an_ignored_region(new_display: Callable[..., Display], tmp_path: Path) -> None:
+    """xclock's second hand differs between recording and replay: fail, unless its region is ignored."""
+    require("xclock")
+    d = new_display()
+
+    def both(state: Path) -> str:
+        clock = "xclock -geometry 120x120+600+0 -update 1"
+        return shlex.join(["sh", "-c", f"{clock} & exec {app_cmd(state)}"])
+
+    d.launch(["xclock", "-geometry", "120x120+600+0", "-update", "1"])
+    d.wait_window("--class", "XClock")
+    record_fixture(d, tmp_path / "b", tmp_path / "rec.json",
+                   lambda d, rec: (click(d, rec, 100, 40, "1"), time.sleep(1.2), click(d, rec, 100, 40, "1")),
+                   replay_state=tmp_path / "unused.json")
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", both(tmp_path / "a.json"), "--json")
+    assert res.returncode == 1, res.stderr
+    fails = report_of(res.stdout)["verdict"]["failures"]
+    assert all(f["check"] == "screen" for f in fails) and fails
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", both(tmp_path / "b.json"),
+             "--ignore-region", "600,0,120,120")
+    assert res.returncode == 0, res.stderr
+    assert read_state(tmp_path / "b.json")["counter"] == 2

@@ -29,7 +29,8 @@ WF = [sys.executable, "-m", "wf.cli"]
 
 
 def step(msg: str) -> None:
-    print(f"\n\033[1m== {msg}\033[0m", flush=True)
+    bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+    print(f"\n{bold}== {msg}{plain}", flush=True)
 
 
 def xdotool(env: dict[str, str], *args: object) -> None:

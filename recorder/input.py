@@ -2,8 +2,9 @@
 
 Why one listener and not pynput's two: a pynput mouse listener and a keyboard listener each open their own
 RECORD context and run in their own thread, so a click and a key press that happen 1 ms apart can reach
-Python in either order. Here a single RECORD context asks for key, button and motion events together; the
-X server delivers them in one stream, in the order they happened, to one thread. The callback stamps each
+Python in either order. Here a single RECORD context asks for key, button and motion events (and clients'
+keymap changes) together; the X server delivers them in one stream, in the order they happened, to one
+thread. The callback stamps each
 event on one monotonic clock (spreading a batch by the X server's own millisecond timestamps, so a delayed
 batch does not collapse onto one instant), appends a raw tuple to a bounded deque and returns: no Xlib
 parsing, no key translation, no allocation beyond the tuple. Translation to typed events happens in
@@ -26,7 +27,9 @@ from wf.recorder.keys import KeyInfo, translate
 
 # Core X protocol event codes (X.h).
 KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5, 6
-RECORD_FROM_SERVER, RECORD_START_OF_DATA = 0, 4
+CHANGE_KEYBOARD_MAPPING = 100  # core request opcode
+RECORD_FROM_SERVER, RECORD_FROM_CLIENT, RECORD_START_OF_DATA = 0, 1, 4
+MAPPING = -1  # queue item kind: a keymap change, (t, MAPPING, first_keycode, per_keycode, 0, keysyms)
 
 BUTTON_NAMES = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
 # Wheel "buttons": (dx, dy) per notch; dy > 0 scrolls up, dx > 0 right (docs/format.md).
@@ -34,10 +37,11 @@ WHEEL = {4: (0, 1), 5: (0, -1), 6: (-1, 0), 7: (1, 0)}
 
 # A core device event as RECORD hands it over: 32 bytes (xEvent in Xproto.h).
 _EVENT = struct.Struct("=BBHIIIIhhhhHBx")
-_EVENT_SWAPPED = struct.Struct((">" if struct.pack("=H", 1) == b"\x01\x00" else "<") + "BBHIIIIhhhhHBx")
+_NATIVE_LITTLE = struct.pack("=H", 1) == b"\x01\x00"
+_EVENT_SWAPPED = struct.Struct((">" if _NATIVE_LITTLE else "<") + "BBHIIIIhhhhHBx")
 
-# Raw queue item: (t, x_type, detail, state, root_x, root_y)
-Raw = tuple[float, int, int, int, int, int]
+# Raw queue item: (t, x_type, detail, state, root_x, root_y), or a MAPPING item (see above)
+Raw = tuple[float, int, int, int, int, Any]
 
 
 class InputCapture:
@@ -71,7 +75,7 @@ class InputCapture:
         self._open_display()
         self._load_keymap()
         listener_cls = _listener_class()
-        self._listener = listener_cls(self._on_batch, self.display_name)
+        self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
         self._listener.start()
         if not self._listener.live.wait(timeout):
             failure = self._listener.failure
@@ -161,6 +165,17 @@ class InputCapture:
             self.captured += 1
         self._last_t = floor
 
+    def _on_mapping_request(self, data: bytes, swapped: bool) -> None:
+        """A client's ChangeKeyboardMapping request: queue it in order with the input events."""
+        if len(data) < 8 or data[0] != CHANGE_KEYBOARD_MAPPING:
+            return
+        count, first, per = data[1], data[4], data[5]
+        n = count * per
+        if per == 0 or len(data) < 8 + 4 * n:
+            return
+        keysyms = struct.unpack_from((">" if swapped == _NATIVE_LITTLE else "<") + f"{n}I", data, 8)
+        self._queue.append((self._last_t, MAPPING, first, per, 0, keysyms))
+
     # -- consumer side -----------------------------------------------------------------------------
 
     def pending(self) -> int:
@@ -178,6 +193,9 @@ class InputCapture:
     def to_event(self, raw: Raw) -> Event | None:
         """Translate one raw item (None for events that carry nothing, e.g. a wheel button release)."""
         t, xtype, detail, state, x, y = raw
+        if xtype == MAPPING:
+            self._apply_mapping(detail, state, y)
+            return None
         if xtype == MOTION_NOTIFY:
             return MouseMove(t=t, x=x, y=y)
         if xtype == BUTTON_PRESS:
@@ -197,6 +215,12 @@ class InputCapture:
             info = self._down.pop(detail, None) or self.key_info(detail, state)
             return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         return None
+
+    def _apply_mapping(self, first: int, per: int, keysyms: Sequence[int]) -> None:
+        for i in range(len(keysyms) // per):
+            index = first + i - self._min_keycode
+            if 0 <= index < len(self._mapping):
+                self._mapping[index] = tuple(keysyms[i * per:(i + 1) * per])
 
     def key_info(self, keycode: int, state: int) -> KeyInfo:
         syms = self._keysyms(keycode)
@@ -221,36 +245,56 @@ def _listener_class() -> type:
         return _LISTENER_CLASS
     import logging
 
+    import Xlib.display
     from pynput._util import AbstractListener
-    from pynput._util.xorg import ListenerMixin
+    from pynput._util.xorg import display_manager
+    from Xlib.ext import record
 
-    class RecordListener(ListenerMixin, AbstractListener):  # type: ignore[misc, valid-type]
-        """One RECORD context for key, button and motion events; hands raw bytes to ``sink``."""
+    class RecordListener(AbstractListener):  # type: ignore[misc, valid-type]
+        """One RECORD context, on pynput's listener-thread machinery, handing raw bytes to ``sinks``.
 
-        _EVENTS = (KEY_PRESS, MOTION_NOTIFY)  # RECORD takes a (first, last) range: 2..6 covers all five
+        The context asks for the device events KeyPress..MotionNotify and for clients' ChangeKeyboardMapping
+        requests, so a keycode that xdotool (or an IME) remaps just for one keystroke is translated with
+        the mapping in force at that keystroke: both arrive in one stream, in server order.
+        """
+
         _log = logging.getLogger("wf.recorder.input")
 
-        def __init__(self, sink: Any, display_name: str | None) -> None:
+        def __init__(self, on_events: Any, on_mapping: Any, display_name: str | None) -> None:
             super().__init__()
-            self._sink = sink
+            self._on_events = on_events
+            self._on_mapping = on_mapping
             self._display_name = display_name
             self.live = threading.Event()
             self.failure: str | None = None
 
         def _run(self) -> None:
             try:
-                super()._run()
+                self._display_record = Xlib.display.Display(self._display_name)
+                with display_manager(self._display_record) as dm:
+                    self._context = dm.record_create_context(0, [record.AllClients], [{
+                        "core_requests": (CHANGE_KEYBOARD_MAPPING, CHANGE_KEYBOARD_MAPPING),
+                        "core_replies": (0, 0), "ext_requests": (0, 0, 0, 0), "ext_replies": (0, 0, 0, 0),
+                        "delivered_events": (0, 0), "device_events": (KEY_PRESS, MOTION_NOTIFY),
+                        "errors": (0, 0), "client_started": False, "client_died": False,
+                    }])
+                self._mark_ready()
+                try:
+                    self._display_record.record_enable_context(self._context, self._handler)
+                finally:
+                    self._display_record.record_free_context(self._context)
+                    self._display_record.close()
             except Exception as exc:  # surfaced to start() through `failure`
                 self.failure = f"{type(exc).__name__}: {exc}"
+                self._mark_ready()
 
         def _stop_platform(self) -> None:
-            # pynput disables the context over the recording connection, which its own thread is blocked
-            # reading: the request sits unflushed until the next input event. Its other connection is
-            # used by that thread's cleanup at the same moment, so disable over a short-lived third one.
-            import Xlib.display
-
+            # Disabling over the recording connection (pynput's way) leaves the request unflushed while this
+            # listener's thread is blocked reading that connection: use a short-lived connection.
             if not hasattr(self, "_context"):
                 self.wait()
+            if not hasattr(self, "_context"):
+                return
             d = Xlib.display.Display(self._display_name)
             d.set_error_handler(lambda *_: None)  # the context may be gone already: nothing to disable
             try:
@@ -259,16 +303,18 @@ def _listener_class() -> type:
             finally:
                 d.close()
 
-        # pynput marks itself ready before enabling the context; `live` waits for the server's StartOfData.
         @AbstractListener._emitter
         def _handler(self, reply: Any) -> None:
             if not self.running:
                 raise self.StopException()
-            if reply.category == RECORD_FROM_SERVER:
-                data = reply.data
-                if data:
-                    self._sink(bytes(data), bool(reply.client_swapped))
-            elif reply.category == RECORD_START_OF_DATA:
+            category = reply.category
+            if category == RECORD_FROM_SERVER:
+                if reply.data:
+                    self._on_events(reply.data, bool(reply.client_swapped))
+            elif category == RECORD_FROM_CLIENT:
+                if reply.data:
+                    self._on_mapping(reply.data, bool(reply.client_swapped))
+            elif category == RECORD_START_OF_DATA:
                 self.live.set()
 
     _LISTENER_CLASS = RecordListener

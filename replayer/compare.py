@@ -166,9 +166,9 @@ class Grabber:
     def __init__(self, display_name: str) -> None:
         import mss
 
+        # pynput (imported later by the input capture) opens $DISPLAY at import time.
         os.environ["DISPLAY"] = display_name
-        factory = getattr(mss, "MSS", None) or mss.mss  # mss 10 renamed the factory
-        self.sct = factory()
+        self.sct = mss.MSS(display=display_name)
 
     def grab_raw(self, x: int = 0, y: int = 0, width: int | None = None, height: int | None = None) -> RawShot:
         """The pixels as the X server hands them (BGRA): ~1 ms, the conversion is left to the caller."""

@@ -343,6 +343,8 @@ def test_no_display_is_an_environment_problem(tmp_path: Path) -> None:
     res = wf("record", tmp_path / "b", "--duration", "1", env=env)
     assert res.returncode == 3
     assert "DISPLAY" in res.stderr and "hint" in res.stderr and "Traceback" not in res.stderr
+    res = wf("record", tmp_path / "w", "--duration", "1", env={**env, "WAYLAND_DISPLAY": "wayland-0"})
+    assert res.returncode == 3 and "Wayland" in res.stderr and "XWayland" in res.stderr
     env["DISPLAY"] = ":987"  # nothing listens there
     res = wf("record", tmp_path / "c", "--duration", "1", env=env)
     assert res.returncode == 3 and "Traceback" not in res.stderr, res.stderr
@@ -399,3 +401,46 @@ def test_full_disk_keeps_what_was_recorded(xterm: Display, tmp_path: Path) -> No
         assert res.returncode == 0, res.stdout + res.stderr
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_text_recorded_equals_text_the_app_received(app_display: Display, tmp_path: Path) -> None:
+    d = app_display
+    state = tmp_path / "state.json"
+    d.launch([*APP, "--state", str(state)])
+    d.wait_window("--name", "wf fixture")
+    d.launch("xcalc -geometry +600+100")
+    d.wait_window("--class", "XCalc")
+    time.sleep(0.5)
+    out = tmp_path / "entry"
+    with recording(d, out) as rec:
+        d.xdotool("mousemove", 200, 235, "click", 1)  # the Entry
+        # Ä and € are not in the keymap: xdotool binds a spare keycode for each keystroke and the
+        # recorder must follow that mapping change in stream order to know what was typed.
+        d.xdotool("type", "--delay", "15", "Hello, World! ~ÄB€? #1 (ok)")
+        time.sleep(0.3)
+        d.xdotool("mousemove", 700, 300, "click", 1)  # somewhere on xcalc
+        time.sleep(0.4)
+        assert rec.stop() == 0, rec.stderr
+    typed = json.loads(state.read_text())["text"]
+    events = events_of(rec)
+    assert typed.startswith("Hello, World! ~") and "€" in typed
+    assert keys_typed(events) == typed
+    wins = [(w.title, w.wm_class) for w in events_of(rec) if type(w) is Window]
+    assert ("wf fixture", "wfFixture.Wffixture") in wins  # Tk capitalises the class name so
+    assert any(cls == "xcalc.XCalc" for _, cls in wins)
+    down = [e for e in events if type(e) is MouseDown]
+    assert [(e.x, e.y) for e in down] == [(200, 235), (700, 300)]
+
+
+def test_unwritable_out_is_an_environment_problem(app_display: Display, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here (needs root)")
+    try:
+        res = wf("record", ro / "b", "--duration", "1", env=app_display.env())
+        assert res.returncode == 3, res.stderr
+        assert "cannot create" in res.stderr and "Traceback" not in res.stderr
+    finally:
+        subprocess.run(["umount", str(ro)], check=False)

@@ -143,3 +143,124 @@ def test_exclusion_rules() -> None:
     assert not ExclusionRules.parse([]).matches("anything", None)
     with pytest.raises(BadInput):
         ExclusionRules.parse(["("])
+
+
+# -- the input hot path, fed with synthetic RECORD data (no display) ----------------------------------
+
+def _xevent(xtype: int, detail: int, ms: int, x: int = 0, y: int = 0, state: int = 0) -> bytes:
+    from wf.recorder.input import _EVENT
+
+    return _EVENT.pack(xtype, detail, 0, ms, 1, 1, 0, x, y, x, y, state, 1)
+
+
+def _capture(capacity: int = 1000):
+    import time
+
+    from wf.recorder.input import InputCapture
+
+    cap = InputCapture(time.monotonic() - 10, capacity=capacity)  # t stays positive when spread back
+    cap._mapping = [A, ONE, SHIFT_L]  # keycodes 8, 9, 10
+    cap._min_keycode = 8
+    return cap
+
+
+def test_batch_is_spread_by_server_time_and_kept_in_order() -> None:
+    cap = _capture()
+    cap._on_batch(_xevent(6, 0, 1000, 5, 6) + _xevent(4, 1, 1040, 5, 6) + _xevent(5, 1, 1100, 5, 6), False)
+    raws = cap.drain_raw()
+    assert [r[1] for r in raws] == [6, 4, 5]
+    ts = [r[0] for r in raws]
+    assert abs((ts[2] - ts[0]) - 0.1) < 1e-6 and abs((ts[1] - ts[0]) - 0.04) < 1e-6
+    cap._on_batch(_xevent(6, 0, 900, 1, 1), False)  # a late batch can never go back in time
+    assert cap.drain_raw()[0][0] >= ts[2]
+
+
+def test_full_queue_counts_drops_instead_of_blocking() -> None:
+    cap = _capture(capacity=3)
+    cap._on_batch(b"".join(_xevent(6, 0, 10 + i, i, i) for i in range(5)), False)
+    assert cap.pending() == 3 and cap.dropped == 2
+    assert [(e.x, e.y) for e in cap.drain()] == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_buttons_wheel_and_key_pairing() -> None:
+    cap = _capture()
+    data = [
+        _xevent(4, 3, 1, 7, 8), _xevent(5, 3, 2, 7, 8),  # right click
+        _xevent(4, 4, 3, 7, 8), _xevent(5, 4, 4, 7, 8),  # wheel up (release ignored)
+        _xevent(4, 7, 5, 7, 8), _xevent(4, 8, 6, 7, 8),  # wheel right, back button
+        _xevent(2, 10, 7), _xevent(2, 9, 8, state=1),  # shift down, '1' down with shift held -> '!'
+        _xevent(3, 10, 9, state=1), _xevent(3, 9, 10),  # shift up, then '1' up without shift
+    ]
+    cap._on_batch(b"".join(data), False)
+    evs = cap.drain()
+    assert [type(e).__name__ for e in evs] == ["MouseDown", "MouseUp", "Scroll", "Scroll", "MouseDown",
+                                               "KeyDown", "KeyDown", "KeyUp", "KeyUp"]
+    assert (evs[0].button, evs[2].dy, evs[3].dx, evs[4].button) == ("right", 1, 1, "back")
+    bang_down, bang_up = evs[6], evs[8]
+    assert (bang_down.key, bang_down.char, bang_down.keycode) == ("!", "!", 9)
+    assert (bang_up.key, bang_up.char, bang_up.keysym) == ("!", "!", 0x21)  # paired with its press
+
+
+# -- screens and windows ----------------------------------------------------------------------------
+
+def _frame(seq: int, captured: float, changed: float):
+    from wf.recorder.screens import Frame
+
+    return Frame(seq=seq, captured=captured, bgra=b"\0" * 16, width=2, height=2, x=0, y=0, raw_hash=seq,
+                 changed=changed)
+
+
+def test_pre_frame_is_the_last_stable_frame_strictly_before() -> None:
+    from wf.recorder.screens import ScreenCapture
+
+    cap = ScreenCapture(0.0)
+    for f in (_frame(0, 0.0, 1.0), _frame(1, 0.2, 0.0), _frame(2, 0.4, 0.3), _frame(3, 0.6, 0.0)):
+        cap.frames.append(f)
+    assert cap.pre_frame(0.6).seq == 1  # frame 3 is not strictly before; frame 2 was mid-change
+    assert cap.pre_frame(0.61).seq == 3
+    assert cap.pre_frame(0.1).seq == 0  # nothing stable before: the newest frame before
+    assert cap.pre_frame(0.0) is None
+
+
+def test_changed_fraction() -> None:
+    from wf.recorder.screens import changed_fraction
+
+    a = bytes(400)
+    b = bytearray(a)
+    b[0] = 1  # one pixel of 100
+    assert changed_fraction(a, bytes(b)) == 0.01
+    assert changed_fraction(a, a) == 0.0
+
+
+def test_exclusion_looks_at_both_sides_of_an_event() -> None:
+    from wf.recorder.windows import FocusChange, WindowInfo, WindowTracker
+
+    tr = WindowTracker(0.0, ExclusionRules.parse(["vault"]))
+    win = WindowInfo(1, "my vault", None, None, 0, 0, 10, 10)
+    other = WindowInfo(2, "xterm", None, None, 0, 0, 10, 10)
+    for t, w, ex in ((0.0, other, False), (1.0, win, True), (2.0, other, False)):
+        tr._changes.append(FocusChange(t, w, ex))
+        tr._times.append(t)
+    assert not tr.excluded_around(0.5)
+    assert tr.excluded_around(0.95)  # the poll right after saw the excluded window: redact
+    assert tr.excluded_around(1.5)
+    assert not tr.excluded_around(2.5)
+    assert [c.window.title for c in tr.changes_between(0.5, 2.0)] == ["my vault", "xterm"]
+
+
+def test_keymap_change_requests_apply_in_stream_order() -> None:
+    import struct
+
+    cap = _capture()
+
+    def mapping(keycode: int, *keysyms: int) -> bytes:  # a client's ChangeKeyboardMapping request
+        n = len(keysyms)
+        return struct.pack(f"=BBHBBxx{n}I", 100, 1, 2 + n, keycode, n, *keysyms)
+
+    cap._on_mapping_request(mapping(8, 0x20AC), False)  # bind € to keycode 8 (was 'a')
+    cap._on_batch(_xevent(2, 8, 1), False)
+    cap._on_mapping_request(mapping(8, 0), False)  # unbind before the release, as xdotool does
+    cap._on_batch(_xevent(3, 8, 2) + _xevent(2, 9, 3), False)
+    down, up, one = cap.drain()
+    assert (down.char, down.keysym, up.char) == ("€", 0x20AC, "€")
+    assert one.char == "1"

@@ -66,17 +66,9 @@ class Display:
     def screenshot_rgb(self) -> tuple[bytes, int, int]:
         import mss
 
-        old = os.environ.get("DISPLAY")
-        os.environ["DISPLAY"] = self.name
-        try:
-            with mss.mss() as sct:
-                shot = sct.grab(sct.monitors[0])
-                return shot.rgb, shot.width, shot.height
-        finally:
-            if old is None:
-                os.environ.pop("DISPLAY", None)
-            else:
-                os.environ["DISPLAY"] = old
+        with mss.MSS(display=self.name) as sct:
+            shot = sct.grab(sct.monitors[0])
+            return shot.rgb, shot.width, shot.height
 
     def kill_apps(self) -> None:
         for p in self._procs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import json
 import os
 import platform
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parent / "docs" / "benchmarks.md"
+RESULTS = HERE / "results"  # one JSON per module, so a partial run (--only) keeps the others' figures
 sys.path.insert(0, str(HERE))
 
 ORDER = ["record", "replay", "inspect", "export", "reliability"]
@@ -78,8 +80,8 @@ def main() -> int:
     names.sort(key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
     if args.only:
         names = [n for n in names if n in args.only]
-    sections: list[str] = []
     failed = 0
+    RESULTS.mkdir(exist_ok=True)
     for name in names:
         t0 = time.monotonic()
         print(f"== bench {name}", file=sys.stderr, flush=True)
@@ -89,19 +91,28 @@ def main() -> int:
         except Exception:
             failed += 1
             traceback.print_exc()
-            sections += [f"## {name}", "", "**failed to run**: see `make bench` output.", ""]
             continue
-        doc = (mod.__doc__ or "").strip()
-        sections += [f"## {name}", "", doc, "", *table(rows), "",
-                     f"_{time.monotonic() - t0:.0f} s to run._", ""]
+        result = {"name": name, "doc": (mod.__doc__ or "").strip(), "rows": rows, "quick": args.quick,
+                  "seconds": round(time.monotonic() - t0),
+                  "at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
         for r in rows:
             print(f"  {r.get('name')}: {r.get('median')} {r.get('unit', '')} {r.get('ratio', '')}", file=sys.stderr)
+    sections: list[str] = []
+    done = sorted((p.stem for p in RESULTS.glob("*.json")),
+                  key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    for name in done:
+        res = json.loads((RESULTS / f"{name}.json").read_text())
+        mode = " (quick mode)" if res.get("quick") else ""
+        sections += [f"## {name}", "", res["doc"], "", *table(res["rows"]), "",
+                     f"_Measured {res['at']}{mode}; {res['seconds']} s to run._", ""]
     text = "\n".join([
         "# wf benchmarks",
         "",
-        "Written by `make bench` (`bench/run.py`); do not edit by hand. Figures are medians over repeated "
-        "runs on this machine, with the spread (min–max); peers run in the same invocation, interleaved, "
-        "and ratios are wf ÷ peer. The machine is noisy (2 shared cores): read ratios, not absolutes.",
+        "Written by `make bench` (`bench/run.py`, every module; `--only NAME` re-runs one and keeps the "
+        "others' last figures); do not edit by hand. Figures are medians over repeated runs on this machine, "
+        "with the spread (min–max); peers run in the same invocation, interleaved, and ratios are wf ÷ peer. "
+        "The machine is noisy (2 shared cores): read ratios, not absolutes.",
         "",
         *machine(),
         "",

@@ -210,6 +210,10 @@ def soak(tmp: Path, seconds: float, sample_every: float) -> list[dict[str, objec
         vd.stop()
     got = "".join(e.char or "" for e in events if type(e) is KeyDown)
     want = "".join(typed)
+    where = _common_prefix(got, want)
+    diverged = "" if got == want else (f"; first difference at character {where:,}: recorded "
+                                       f"{got[max(0, where - 15):where + 15]!r}, typed "
+                                       f"{want[max(0, where - 15):where + 15]!r}")
     stop = events[-1]
     dropped = stop.dropped if type(stop) is Stop else -1
     warm = [(t, m) for t, m in samples if t >= 20] or samples
@@ -217,10 +221,10 @@ def soak(tmp: Path, seconds: float, sample_every: float) -> list[dict[str, objec
     first, last = warm[0][1], warm[-1][1]
     return [
         {"group": "reliability", "name": f"soak {seconds / 60:g} min: input events captured exactly, 0 dropped",
-         "median": round(100 * _common_prefix(got, want) / max(1, len(want)), 2), "unit": "% of typed text",
+         "median": round(100 * where / max(1, len(want)), 2), "unit": "% of typed text (identical prefix)",
          "runs": 1, "target": "100 %, 0 drops",
          "notes": f"{len(want):,} characters in {i} rounds; text identical: {got == want}; dropped {dropped}; "
-                  f"rc {rc}; {len(events):,} lines"},
+                  f"rc {rc}; {len(events):,} lines{diverged}"},
         {"group": "reliability", "name": f"soak {seconds / 60:g} min: RSS slope after 20 s warm-up",
          "median": round(slope, 3), "unit": "MB/min", "spread": f"{first:.0f} → {last:.0f} MB",
          "runs": len(samples), "target": "flat (≈ 0)",

@@ -13,6 +13,9 @@ import numpy as np
 import xxhash
 from PIL import Image
 
+# Two frames' pixels count as different when any channel differs by more than this (replay verdict, viewer diffs).
+PIXEL_TOLERANCE = 24
+
 
 def frame_hash(rgb: bytes | memoryview, width: int, height: int) -> str:
     h = xxhash.xxh3_128()

@@ -19,7 +19,7 @@ from PIL import Image
 
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
-from wf.replayer.compare import PIXEL_TOLERANCE
+from wf.bundle.screens import PIXEL_TOLERANCE
 
 # The replayer's own per-channel tolerance, so the red pixels are exactly the ones its verdict counted.
 DIFF_TOLERANCE = PIXEL_TOLERANCE

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 
 import typer
 from rich.markup import escape
 from typer.exceptions import TyperException
 
 from wf.bundle.errors import ExitCode, WfError
+from wf.bundle.version import wf_version
 from wf.cli import inspect, validate
 from wf.cli.console import err
 
@@ -30,13 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def wf_version() -> str:
-    try:
-        return version("wf")
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "0+unknown"
 
 
 def _version_callback(value: bool) -> None:

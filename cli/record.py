@@ -12,6 +12,7 @@ from rich.text import Text
 
 from wf.bundle.errors import ExitCode
 from wf.cli.console import err, human_bytes, warn
+from wf.recorder.config import load_config
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY
 from wf.recorder.session import Recorder, RecordOptions, Status, describe_capture
 
@@ -24,8 +25,10 @@ only when an action refers to it), and the focused window's title, class, pid an
 Stop with {DEFAULT_STOP_KEY} (--stop-key), Ctrl+C / SIGTERM, --duration, or when the --launch'ed app
 exits (an app still running at the stop is left running). {DEFAULT_PAUSE_KEY} pauses and resumes
 (nothing is recorded in between), {DEFAULT_MARK_KEY} writes a mark. Control keys never appear in the
-data. Keys typed into a window matching --exclude-window (regex on title or WM class) are stored as
-timing only, with no screens.
+data. Keys typed into a window matching --exclude-window (regex on title or WM class) or the built-in list of
+secret prompts (password dialogs, pinentry, polkit, password managers; `wf config show`) are stored as
+timing only, with no screens. Defaults for --fps, the hotkeys and exclusions come from
+~/.config/wf/config.toml when it exists; options given here win.
 
 Exit status 0 when the recording finished cleanly (also on Ctrl+C), 1 when input events were dropped,
 2 for bad usage (OUT not empty), 3 for environment problems (no display, no RECORD extension, disk full:
@@ -38,19 +41,31 @@ def command(
     duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds."),
     launch: str | None = typer.Option(None, "--launch",
                                       help="Start this command (shell-split) first; stop when it exits."),
-    fps: float = typer.Option(5.0, "--fps", help="Screen grabs per second."),
-    stop_key: str = typer.Option(DEFAULT_STOP_KEY, "--stop-key", help="Hotkey that stops recording."),
-    pause_key: str = typer.Option(DEFAULT_PAUSE_KEY, "--pause-key", help="Hotkey that pauses/resumes."),
-    mark_key: str = typer.Option(DEFAULT_MARK_KEY, "--mark-key", help="Hotkey that writes a mark."),
+    fps: float | None = typer.Option(None, "--fps", help="Screen grabs per second (default 5, or the config file's)."),
+    stop_key: str | None = typer.Option(None, "--stop-key",
+                                        help=f"Hotkey that stops recording (default {DEFAULT_STOP_KEY})."),
+    pause_key: str | None = typer.Option(None, "--pause-key",
+                                         help=f"Hotkey that pauses/resumes (default {DEFAULT_PAUSE_KEY})."),
+    mark_key: str | None = typer.Option(None, "--mark-key",
+                                        help=f"Hotkey that writes a mark (default {DEFAULT_MARK_KEY})."),
     exclude_window: list[str] = typer.Option([], "--exclude-window",
                                              help="Regex on window title or WM class whose keys and screens "
                                                   "are not recorded (repeatable)."),
+    no_default_exclusions: bool = typer.Option(False, "--no-default-exclusions",
+                                               help="Record secret prompts too (skip the built-in exclusion list)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No start notice or live status (CI)."),
     ready_file: Path | None = typer.Option(None, "--ready-file",
                                            help="Create this file once input is being captured (for scripts)."),
 ) -> int:
-    opts = RecordOptions(out=out, task=task, duration=duration, launch=launch, fps=fps, stop_key=stop_key,
-                         pause_key=pause_key, mark_key=mark_key, exclude_window=list(exclude_window))
+    cfg = load_config()
+    use_defaults = False if no_default_exclusions else None
+    patterns = cfg.exclusion_patterns(exclude_window, use_defaults=use_defaults)
+    opts = RecordOptions(out=out, task=task, duration=duration, launch=launch,
+                         fps=fps if fps is not None else cfg.fps,
+                         stop_key=stop_key or cfg.hotkeys.stop, pause_key=pause_key or cfg.hotkeys.pause,
+                         mark_key=mark_key or cfg.hotkeys.mark, exclude_window=list(patterns),
+                         config=str(cfg.source) if cfg.source else None)
+    exclusions = cfg.describe_exclusions(exclude_window, use_defaults=use_defaults)
     live: Live | None = None
 
     def ready(rec: Recorder) -> None:
@@ -62,7 +77,7 @@ def command(
                 warn(f"cannot write --ready-file {ready_file}: {exc.strerror}")
         if quiet:
             return
-        err.print(escape(describe_capture(rec)))
+        err.print(escape(describe_capture(rec, exclusions=exclusions)))
         if err.is_terminal:
             live = Live(Text(""), console=err, refresh_per_second=4, transient=True)
             live.start()

@@ -49,7 +49,7 @@ def command(
     spec = build_spec(scrub=scrub or [], presets=scrub_preset or [], mask_windows=mask_window or [],
                       rects=mask_rect or [], drop_steps=drop_steps or [])
     src = Bundle.open(bundle)
-    from wf.cli.main import wf_version
+    from wf.bundle.version import wf_version
 
     report = redact_bundle(src, out, spec, wf_version=wf_version())
     if json:

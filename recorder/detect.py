@@ -1,9 +1,12 @@
 """Which raw events start an action (and so get a pre-action screen), decided online, event by event.
 
-An action starts at a mouse button press, at the first wheel notch of a burst, at a key press that starts
-typing (after a pause or after something else happened), at every hotkey (a key pressed with ctrl, alt or
-win held) and at a non-typing key (arrows, escape, F-keys), repeats of one such key counting once.
-Modifier presses alone never start an action; releases and pointer moves never do.
+The rules follow the action reducer's (docs/actions.md), so that each reduced step finds its own `pre`
+screen right before its first event: an action starts at a mouse button press; at the first wheel notch of
+a burst; at a printable key press (at most Shift/AltGr held) that starts typing — after a pause longer
+than the typing gap, after any other kind of action or after a focus change; at a non-text key (Enter,
+Tab, Backspace, arrows, Escape, F-keys) or a hotkey (ctrl/alt/win held), the same key or chord repeated
+within the typing gap counting once. Lock keys and modifier presses alone never start an action; releases
+and pointer moves never do.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from wf.recorder.control import modifier_of
 
 TYPING_GAP = 1.0  # seconds of no typing after which the next key press starts a new typing action
 SCROLL_GAP = 0.5  # seconds between two wheel notches that still count as one scroll action
-EDITING_KEYS = frozenset({"backspace", "delete"})  # part of a typing run, like characters
+LOCK_KEYS = frozenset({"capslock", "numlock", "scrolllock"})  # their effect is in every char already
+ALTGR_KEYSYMS = frozenset({0xFE03, 0xFF7E})  # ISO_Level3_Shift, Mode_switch: they select characters
 
 
 class ActionDetector:
@@ -54,13 +58,13 @@ class ActionDetector:
         self._keys_down.add(kc)
         mod = modifier_of(ev.key)
         if mod is not None:
-            self._mods[kc] = mod
+            self._mods[kc] = "altgr" if ev.keysym in ALTGR_KEYSYMS else mod
             return False
-        held = set(self._mods.values()) - {"shift"}
-        if held:
-            self._run, self._run_t = ("hotkey",), ev.t
-            return not repeat
-        run: tuple[str, ...] = ("type",) if ev.char is not None or ev.key in EDITING_KEYS else ("key", ev.key)
+        if ev.key in LOCK_KEYS:
+            return False
+        held = sorted(set(self._mods.values()) - {"shift", "altgr"})
+        text = not held and ev.char is not None and ev.char.isprintable()
+        run: tuple[str, ...] = ("type",) if text else ("key", *held, ev.key)
         starts = not repeat and (run != self._run or ev.t - self._run_t > self.typing_gap)
         self._run, self._run_t = run, ev.t
         return starts

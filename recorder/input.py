@@ -87,7 +87,7 @@ class InputCapture:
         """Stop listening; events already queued stay available to ``drain()``."""
         if self._listener is not None:
             self._listener.stop()
-            self._listener.join(timeout=5)
+            self._listener.join(timeout=15)  # the backlog of a burst drains at ~100k events/s
             self._listener = None
         if self._xdisplay is not None:
             self._xdisplay.close()
@@ -303,10 +303,10 @@ def _listener_class() -> type:
             finally:
                 d.close()
 
+        # Unlike pynput, keep delivering after stop() until the server's EndOfData: everything the server
+        # intercepted before the context was disabled is still in the pipe, and a recorder must keep it.
         @AbstractListener._emitter
         def _handler(self, reply: Any) -> None:
-            if not self.running:
-                raise self.StopException()
             category = reply.category
             if category == RECORD_FROM_SERVER:
                 if reply.data:

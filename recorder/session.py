@@ -44,6 +44,7 @@ from wf.bundle.events import (
     to_dict,
 )
 from wf.bundle.reader import SCREENS_DIR
+from wf.bundle.version import wf_version
 from wf.bundle.writer import BundleWriter
 from wf.recorder.control import (
     DEFAULT_MARK_KEY,
@@ -79,6 +80,7 @@ class RecordOptions:
     pause_key: str = DEFAULT_PAUSE_KEY
     mark_key: str = DEFAULT_MARK_KEY
     exclude_window: list[str] = field(default_factory=list)
+    config: str | None = None  # the config file the defaults came from, recorded in the header
     display: str | None = None  # default: $DISPLAY
 
 
@@ -209,14 +211,13 @@ class Recorder:
         return ScreenGeometry(width=whole["width"], height=whole["height"], monitors=monitors, scale=1.0)
 
     def _header(self, display: str, geometry: ScreenGeometry, started: str) -> Header:
-        from wf.cli.main import wf_version
-
         options: dict[str, object] = {
             "fps": self.opts.fps,
             "stop_key": str(self.hotkeys["stop"]),
             "pause_key": str(self.hotkeys["pause"]),
             "mark_key": str(self.hotkeys["mark"]),
             "exclude_window": self.rules.specs,
+            "config": self.opts.config,
             "duration": self.opts.duration,
             "stable_fraction": 0.01,
             "input": "x11-record",
@@ -669,8 +670,11 @@ def _mapped_toplevels(display: str) -> set[int]:
         d.close()
 
 
-def describe_capture(rec: Recorder) -> str:
-    """The start notice: what is captured and how to control the recording."""
+def describe_capture(rec: Recorder, *, exclusions: str | None = None) -> str:
+    """The start notice: what is captured and how to control the recording.
+
+    ``exclusions`` replaces the list of exclusion regexes (the built-in list is long) with a summary.
+    """
     hk = rec.hotkeys
     lines = [
         f"wf: recording to {rec.opts.out}",
@@ -678,7 +682,8 @@ def describe_capture(rec: Recorder) -> str:
         "actions), focused window titles",
     ]
     if rec.rules:
-        lines.append(f"  excluded windows (keys redacted, no screens): {', '.join(rec.rules.specs)}")
+        shown = exclusions or ", ".join(rec.rules.specs)
+        lines.append(f"  excluded windows (keys redacted, no screens): {shown}")
     stop = f"  stop: {hk['stop']} or Ctrl+C"
     if rec.opts.duration:
         stop += f" (or after {rec.opts.duration:g} s)"

@@ -64,11 +64,15 @@ class WindowProbe:
             return None  # windows come and go between two requests: the next poll sees the new state
 
     def _focused_toplevel(self) -> Any | None:
+        import Xlib.error
         import Xlib.X
 
         active = self.root.get_full_property(self.NET_ACTIVE_WINDOW, Xlib.X.AnyPropertyType)
         if active is not None and len(active.value) and active.value[0]:
-            return self._toplevel_of(self.d.create_resource_object("window", int(active.value[0])))
+            try:
+                return self._toplevel_of(self.d.create_resource_object("window", int(active.value[0])))
+            except Xlib.error.BadWindow:
+                pass  # a window manager that exited leaves a stale property: fall back to the X focus
         focus = self.d.get_input_focus().focus
         if isinstance(focus, int) or focus.id == self.root.id:  # PointerRoot / None: follows the pointer
             child = self.root.query_pointer().child

@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 
 from wf.bundle.events import Screen
-from wf.bundle.screens import bgra_to_rgb, encode_png, load_rgb
+from wf.bundle.screens import PIXEL_TOLERANCE, bgra_to_rgb, encode_png, load_rgb
 
-PIXEL_TOLERANCE = 24
 MIN_RUN = 3
 
 

@@ -19,7 +19,6 @@ from wf.bundle.events import KeyDown, KeyUp, Redacted, Screen, Window
 from wf.bundle.reader import Bundle
 from wf.bundle.redact_typed import typed_text
 from wf.bundle.screens import load_rgb
-from wf.recorder.privacy_defaults import default_patterns
 
 pytestmark = pytest.mark.display
 
@@ -29,7 +28,9 @@ TOKEN = "ghp_" + "R7kq2Lm9Xw4Tz8Pd3Vb6Nc1Hs5Jf0Ga7Ye2Ui"  # GitHub token shape: 
 
 def record(d: Display, out: Path, *args: str) -> subprocess.Popen[bytes]:
     """Start `wf record`; return once its start notice says it is capturing."""
-    proc = subprocess.Popen([*WF, "record", str(out), "--fps", "10", *args], env=d.env(),
+    env = d.env(XDG_CONFIG_HOME=str(out.parent / "xdg"))  # no config file: only the built-in defaults apply
+    env.pop("WF_CONFIG", None)
+    proc = subprocess.Popen([*WF, "record", str(out), "--fps", "10", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
     notice = b""
@@ -66,8 +67,7 @@ def planted(xdisplay: Display, tmp_path_factory: pytest.TempPathFactory) -> Path
         d.xdotool("mousemove", 100, 50)  # no window manager: focus follows the pointer
         time.sleep(0.3)
         out = tmp / "raw"
-        excl = [a for p in default_patterns() for a in ("--exclude-window", p)]
-        proc = record(d, out, *excl)
+        proc = record(d, out)  # no flags: the built-in exclusion list must catch the prompt by itself
         d.xdotool("type", "--delay", "25", PASSWORD)
         d.xdotool("key", "Return")
         time.sleep(0.4)

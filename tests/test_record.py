@@ -444,3 +444,75 @@ def test_unwritable_out_is_an_environment_problem(app_display: Display, tmp_path
         assert "cannot create" in res.stderr and "Traceback" not in res.stderr
     finally:
         subprocess.run(["umount", str(ro)], check=False)
+
+
+def test_sigterm_right_after_a_burst_keeps_every_event(xterm: Display, tmp_path: Path) -> None:
+    out = tmp_path / "burst"
+    text = "abcdefghijklmnopqrstuvwxyz" * 80
+    with recording(xterm, out) as rec:
+        subprocess.run(["xdotool", "type", "--delay", "0", text], env=xterm.env(), check=True)
+        assert rec.stop(signal.SIGTERM) == 0, rec.stderr  # no pause: the X server may still hold a backlog
+    events = events_of(rec)
+    assert keys_typed(events) == text
+    assert type(events[-1]) is Stop and events[-1].dropped == 0
+
+
+def test_input_capture_stop_delivers_the_backlog(xdisplay: Display, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events the server intercepted before stop() still reach drain(), however far behind the reader is."""
+    import threading
+
+    from wf.recorder.input import InputCapture
+
+    monkeypatch.setenv("DISPLAY", xdisplay.name)
+    xdisplay.xdotool("mousemove", xdisplay.width - 1, xdisplay.height - 1)  # over the bare root
+    cap = InputCapture(time.monotonic(), display=xdisplay.name)
+    gate = threading.Event()
+    on_batch = cap._on_batch
+
+    def slow_reader(data: bytes, swapped: bool) -> None:
+        gate.wait(10)  # the listener stalls: the X server queues the burst for it
+        on_batch(data, swapped)
+
+    monkeypatch.setattr(cap, "_on_batch", slow_reader)
+    cap.start()
+    text = "backlog" * 40
+    xdisplay.xdotool("type", "--delay", "0", text)
+    stopper = threading.Thread(target=cap.stop)
+    stopper.start()
+    time.sleep(0.3)
+    gate.set()
+    stopper.join(20)
+    assert keys_typed(cap.drain()) == text
+
+
+def test_window_probe_prefers_ewmh_active_window_and_survives_a_stale_one(app_display: Display) -> None:
+    """What a window manager would publish, set by hand: _NET_ACTIVE_WINDOW wins over the pointer."""
+    import Xlib.display
+
+    from wf.recorder.windows import WindowProbe
+
+    d = app_display
+    d.launch("xterm -geometry 40x10+0+0 -T ewmh-one")
+    one = int(d.wait_window("--name", "ewmh-one"))
+    d.launch("xterm -geometry 40x10+500+400 -T ewmh-two")
+    d.wait_window("--name", "ewmh-two")
+    d.xdotool("mousemove", 600, 450)  # over ewmh-two
+    x = Xlib.display.Display(d.name)
+    root = x.screen().root
+    active = x.intern_atom("_NET_ACTIVE_WINDOW")
+    probe = WindowProbe(d.name)
+    try:
+        assert probe.focused().title == "ewmh-two"  # no WM: the window under the pointer
+        root.change_property(active, x.intern_atom("WINDOW"), 32, [one])
+        x.sync()
+        info = probe.focused()
+        assert (info.title, info.wm_class, info.x, info.y) == ("ewmh-one", "xterm.XTerm", 1, 1)  # inside the border
+        assert info.pid and info.width > 100
+        root.change_property(active, x.intern_atom("WINDOW"), 32, [0x3FFFFF])  # a window that is gone
+        x.sync()
+        assert probe.focused().title == "ewmh-two"
+    finally:
+        root.delete_property(active)
+        x.sync()
+        x.close()
+        probe.close()

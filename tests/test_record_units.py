@@ -122,12 +122,24 @@ def test_action_starts() -> None:
         (ku(0.33, "shift", 50), False),
         (kd(0.4, "i", 31, "i"), False),  # same run
         (kd(0.45, "i", 31, "i"), False),  # auto-repeat
+        (kd(0.5, "enter", 36, "\n"), True),  # Enter is a key, not text
+        (kd(0.6, "j", 44, "j"), True),  # typing again after it
+        (kd(0.7, "backspace", 22), True),  # Backspace ends the type run
+        (ku(0.71, "backspace", 22), False),
+        (kd(0.8, "backspace", 22), False),  # ... and repeats of it are one step
         (kd(2.0, "x", 53, "x"), True),  # after a pause: a new typing action
         (kd(2.1, "up", 111), True),  # a navigation key
         (kd(2.2, "down", 116), True),
         (kd(2.3, "down", 116), False),  # auto-repeat of the same key
+        (kd(2.35, "capslock", 66), False),  # lock keys are never steps
         (kd(2.4, "ctrl", 37), False),
         (kd(2.5, "c", 54, "c"), True),  # hotkey
+        (ku(2.55, "c", 54, "c"), False),
+        (kd(2.6, "c", 54, "c"), False),  # the same chord again within the gap: one step, count 2
+        (kd(2.7, "v", 55, "v"), True),  # another chord
+        (ku(2.8, "ctrl", 37), False),
+        (KeyDown(t=2.9, key="altright", keysym=0xFE03, keycode=92), False),  # AltGr selects characters
+        (kd(2.95, "€", 26, "€"), True),  # ... so AltGr+e is text, not a hotkey
         (Scroll(t=3, x=1, y=1, dx=0, dy=1), True),
         (Scroll(t=3.1, x=1, y=1, dx=0, dy=1), False),  # same burst
         (Scroll(t=4, x=1, y=1, dx=0, dy=-1), True),  # a new burst

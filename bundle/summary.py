@@ -58,7 +58,8 @@ def summarize(bundle: Bundle) -> Summary:
         elif kind is Mark:
             marks.append(MarkInfo(ev.t, ev.label))  # type: ignore[union-attr]
         elif kind is Window:
-            titles.setdefault(ev.title, None)  # type: ignore[union-attr]
+            if ev.title:  # type: ignore[union-attr]  # '' is the bare root: no window under the pointer
+                titles.setdefault(ev.title, None)  # type: ignore[union-attr]
         elif kind is Stop:
             stop = ev  # type: ignore[assignment]
     h = bundle.header

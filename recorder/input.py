@@ -74,7 +74,7 @@ class InputCapture:
         """Start listening; returns once the X server confirmed the RECORD context is live."""
         self._open_display()
         self._load_keymap()
-        listener_cls = _listener_class()
+        listener_cls = _listener_class(self.display_name)
         self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
         self._listener.start()
         if not self._listener.live.wait(timeout):
@@ -238,17 +238,27 @@ def _button(detail: int) -> str:
 _LISTENER_CLASS: type | None = None
 
 
-def _listener_class() -> type:
-    """Build the pynput-based listener class lazily: importing pynput needs a display."""
+def _listener_class(display_name: str | None = None) -> type:
+    """Build the pynput-based listener class lazily: importing pynput opens $DISPLAY, so point it there."""
     global _LISTENER_CLASS
     if _LISTENER_CLASS is not None:
         return _LISTENER_CLASS
     import logging
 
     import Xlib.display
-    from pynput._util import AbstractListener
-    from pynput._util.xorg import display_manager
     from Xlib.ext import record
+
+    saved = os.environ.get("DISPLAY")
+    if display_name:
+        os.environ["DISPLAY"] = display_name
+    try:
+        from pynput._util import AbstractListener
+        from pynput._util.xorg import display_manager
+    finally:
+        if saved is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = saved
 
     class RecordListener(AbstractListener):  # type: ignore[misc, valid-type]
         """One RECORD context, on pynput's listener-thread machinery, handing raw bytes to ``sinks``.

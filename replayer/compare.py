@@ -12,7 +12,6 @@ of differing pixels; ``similarity`` is 1 − mean absolute difference / 255.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,8 +164,6 @@ class Grabber:
     def __init__(self, display_name: str) -> None:
         import mss
 
-        # pynput (imported later by the input capture) opens $DISPLAY at import time.
-        os.environ["DISPLAY"] = display_name
         self.sct = mss.MSS(display=display_name)
 
     def grab_raw(self, x: int = 0, y: int = 0, width: int | None = None, height: int | None = None) -> RawShot:

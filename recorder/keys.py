@@ -43,7 +43,7 @@ SPECIAL_NAMES.update({0xFFBE + i: f"f{i + 1}" for i in range(24)})  # F1..F24
 SPECIAL_NAMES.update({0xFFB0 + i: f"num{i}" for i in range(10)})  # KP_0..KP_9
 
 # Keysyms that type something although they are not printable characters.
-SPECIAL_CHARS: dict[int, str] = {0xFF0D: "\n", 0xFF8D: "\n", 0xFF09: "\t", 0xFE20: "\t", 0xFF89: "\t",
+SPECIAL_CHARS: dict[int, str] = {0xFF0D: "\n", 0xFF0A: "\n", 0xFF8D: "\n", 0xFF09: "\t", 0xFE20: "\t", 0xFF89: "\t",
                                  0xFF80: " ", 0xFFAA: "*", 0xFFAB: "+", 0xFFAD: "-", 0xFFAE: ".",
                                  0xFFAF: "/", 0xFFBD: "="}
 SPECIAL_CHARS.update({0xFFB0 + i: str(i) for i in range(10)})

@@ -220,8 +220,6 @@ def test_replay_into_an_app_that_crashes_fails_cleanly_naming_the_step_and_leave
 
 
 
-@pytest.mark.xfail(strict=True, reason="recorder/keys.py SPECIAL_CHARS lacks XK_Linefeed (0xff0a): found by the "
-                                       "soak bench; remove this marker when fixed")
 def test_linefeed_keysym_types_a_newline() -> None:
     """`xdotool type $'a\\nb'` sends the Linefeed keysym on a borrowed keycode; X (XLookupString) turns it into
     "\\n", like Return, so the recorded `char` should be "\\n" — today it is None and the newline is lost from

@@ -58,12 +58,21 @@ def machine() -> list[str]:
     ]
 
 
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        v = f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+    return str(v).replace("|", "\\|")
+
+
 def table(rows: list[dict[str, object]]) -> list[str]:
-    cols = ["name", "median", "unit", "spread", "runs", "peer", "ratio", "target", "notes"]
+    cols = ["name", "median", "p50", "p95", "p99", "max", "unit", "spread", "runs", "rate", "peer", "ratio", "target",
+            "notes"]
     present = [c for c in cols if any(r.get(c) not in (None, "") for r in rows)]
     lines = ["| " + " | ".join(present) + " |", "|" + "---|" * len(present)]
     for r in rows:
-        lines.append("| " + " | ".join(str(r.get(c, "")).replace("|", "\\|") for c in present) + " |")
+        lines.append("| " + " | ".join(_cell(r.get(c)) for c in present) + " |")
     return lines
 
 
@@ -73,6 +82,7 @@ def main() -> int:
     ap.add_argument("--only", nargs="*", help="module names (record, replay, inspect, export, …)")
     ap.add_argument("--soak", action="store_true", help="include the long soak run")
     ap.add_argument("--no-write", action="store_true", help="print, don't rewrite docs/benchmarks.md")
+    ap.add_argument("--render", action="store_true", help="run nothing: rewrite the doc from bench/results/")
     args = ap.parse_args()
     if args.soak:
         os.environ["WF_BENCH_SOAK"] = "1"
@@ -80,6 +90,8 @@ def main() -> int:
     names.sort(key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
     if args.only:
         names = [n for n in names if n in args.only]
+    if args.render:
+        names = []
     failed = 0
     RESULTS.mkdir(exist_ok=True)
     for name in names:

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wf.bundle.export_steps import Episode, StepRow
+from wf.bundle.export_steps import Episode, StepRow, step_metadata
 from wf.bundle.export_writer import MIB, OutputFile, WriterConfig, finalize_shards
 
 IMAGE_TYPE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
@@ -160,36 +160,8 @@ def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     pre, pre_n = _image(s.pre)
     post, post_n = _image(s.post)
     action = s.action_json
-    row = {
-        "episode_id": ep.episode_id,
-        "bundle": ep.name,
-        "step": s.step,
-        "position": s.position,
-        "instruction": ep.instruction,
-        "outcome": ep.outcome,
-        "image": pre,
-        "post_image": post,
-        "action_type": s.kind,
-        "action": action,
-        "pyautogui": s.code,
-        "coords": ep.coords,
-        "description": s.description,
-        "previous_actions": s.previous,
-        "window_title": s.window_title,
-        "window_class": s.window_class,
-        "note": s.note,
-        "thought": s.thought,
-        "label": s.label,
-        "dropped": s.dropped,
-        "t_start": s.t_start,
-        "t_end": s.t_end,
-        "screen_width": ep.screen[0],
-        "screen_height": ep.screen[1],
-        "image_width": s.pre.width if s.pre else None,
-        "image_height": s.pre.height if s.pre else None,
-        "tags": list(ep.tags),
-        "quality": ep.quality,
-    }
+    # Same fields as WebDataset's .json; here the images are bytes and the action a JSON string.
+    row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action}
     texts = (action, s.code, s.description, s.previous, ep.instruction, s.window_title, s.window_class,
              s.note, s.thought, s.label, ep.episode_id, ep.name, *ep.tags)
     # Bytes before compression, plus slack for fixed-width columns and page headers: an upper bound.

@@ -7,18 +7,15 @@ from pathlib import Path
 
 import orjson
 
-from wf.bundle.events import Header, Monitor, PlatformInfo, RecorderInfo, ScreenGeometry
+from wf.bundle.events import Header, single_screen_header
 from wf.bundle.writer import BundleWriter
 
 KEYS = [("a", "a", 97, 38), ("b", "b", 98, 56), ("space", " ", 32, 65), ("enter", None, 65293, 36)]
 
 
 def synth_header(width: int = 1920, height: int = 1080) -> Header:
-    return Header(format="wf-bundle", version=1, started="2026-11-26T00:00:00+00:00",
-                  recorder=RecorderInfo(name="wf-bench", version="0"),
-                  platform=PlatformInfo(system="Linux"),
-                  screen=ScreenGeometry(width=width, height=height, monitors=[Monitor(0, 0, width, height)]),
-                  task="synthetic")
+    return single_screen_header(width, height, started="2026-11-26T00:00:00+00:00", recorder="wf-bench",
+                                task="synthetic")
 
 
 def write_events(path: Path, n: int, *, seed: int = 1) -> Path:

@@ -180,3 +180,25 @@ class Header(msgspec.Struct, frozen=True, kw_only=True):
 def to_dict(obj: msgspec.Struct) -> dict[str, object]:
     """A JSON-ready dict of an event or header, with the ``type`` tag for events."""
     return msgspec.to_builtins(obj)  # type: ignore[no-any-return]
+
+
+def single_screen_header(
+    width: int,
+    height: int,
+    *,
+    started: str,
+    recorder: str = "wf",
+    recorder_version: str = "0",
+    options: dict[str, object] | None = None,
+    platform: PlatformInfo | None = None,
+    task: str | None = None,
+    launch: str | None = None,
+) -> Header:
+    """A v1 header for one monitor at (0, 0): what samples, synthetic bundles and test kits need."""
+    return Header(
+        format=FORMAT_NAME, version=FORMAT_VERSION, started=started,
+        recorder=RecorderInfo(name=recorder, version=recorder_version, options=options or {}),
+        platform=platform or PlatformInfo(system="Linux"),
+        screen=ScreenGeometry(width=width, height=height, monitors=[Monitor(0, 0, width, height)]),
+        task=task, launch=launch,
+    )

@@ -11,14 +11,11 @@ from wf.bundle.events import (
     KeyDown,
     KeyUp,
     Mark,
-    Monitor,
     MouseDown,
     MouseUp,
-    PlatformInfo,
-    RecorderInfo,
-    ScreenGeometry,
     Stop,
     Window,
+    single_screen_header,
 )
 from wf.bundle.writer import BundleWriter
 
@@ -29,10 +26,8 @@ _SHIFTED = {'!': '1', '@': '2', '#': '3', '$': '4', '%': '5', '^': '6', '&': '7'
 
 
 def header(task: str | None = "demo") -> Header:
-    return Header(format="wf-bundle", version=1, started="2026-11-26T12:00:00.000000+00:00",
-                  recorder=RecorderInfo(name="wf", version="test", options={"fps": 5}),
-                  platform=PlatformInfo(system="Linux"),
-                  screen=ScreenGeometry(width=W, height=H, monitors=[Monitor(0, 0, W, H)]), task=task)
+    return single_screen_header(W, H, started="2026-11-26T12:00:00.000000+00:00", recorder_version="test",
+                                options={"fps": 5}, task=task)
 
 
 def keycode(key: str) -> int:

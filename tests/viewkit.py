@@ -19,16 +19,14 @@ from wf.bundle.events import (
     KeyDown,
     KeyUp,
     Mark,
-    Monitor,
     MouseDown,
     MouseMove,
     MouseUp,
     PlatformInfo,
-    RecorderInfo,
-    ScreenGeometry,
     Scroll,
     Stop,
     Window,
+    single_screen_header,
 )
 from wf.bundle.writer import BundleWriter
 
@@ -88,11 +86,9 @@ def open_page(b: Any, url: str, *, width: int = 1440, height: int = 960) -> Page
 
 
 def _header(width: int, height: int, task: str | None) -> Header:
-    return Header(format="wf-bundle", version=1, started="2026-11-26T23:00:00+00:00",
-                  recorder=RecorderInfo(name="wf-test", version="0"),
-                  platform=PlatformInfo(system="Linux", display=":test"),
-                  screen=ScreenGeometry(width=width, height=height, monitors=[Monitor(0, 0, width, height)]),
-                  task=task, launch=f"{sys.executable} {FIXTURES / 'app.py'}")
+    return single_screen_header(width, height, started="2026-11-26T23:00:00+00:00", recorder="wf-test",
+                                platform=PlatformInfo(system="Linux", display=":test"), task=task,
+                                launch=f"{sys.executable} {FIXTURES / 'app.py'}")
 
 
 def _wait_state(state: Path, key: str, want: object, timeout: float = 10) -> None:

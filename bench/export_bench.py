@@ -25,9 +25,9 @@ from wf.bundle.events import (
     Stop,
     Window,
 )
-from wf.bundle.export import ExportOptions, export
 from wf.bundle.screens import encode_png, frame_hash
 from wf.bundle.writer import BundleWriter
+from wf.export.pipeline import ExportOptions, export
 
 W, H = 1280, 800
 

@@ -16,10 +16,10 @@ from synth import synth_header, write_events
 
 from wf.bundle.events import Stop
 from wf.bundle.reader import Bundle
-from wf.bundle.redact import redact_bundle
-from wf.bundle.redact_proof import prove_gone
-from wf.bundle.redact_spec import build_spec
 from wf.bundle.writer import BundleWriter
+from wf.redact.proof import prove_gone
+from wf.redact.redactor import redact_bundle
+from wf.redact.spec import build_spec
 
 W, H = 1280, 800
 

@@ -20,8 +20,8 @@ from wf.bundle.events import (
     Stop,
     Window,
 )
-from wf.bundle.view import render_view
 from wf.bundle.writer import BundleWriter
+from wf.view.page import render_view
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

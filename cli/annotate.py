@@ -144,7 +144,7 @@ def _interactive(b: Bundle, author: str | None) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput("-i needs an interactive terminal",
                        hint="use the scriptable options (--task, --step N --note …) in scripts")
-    from wf.bundle.annotate_tui import run_tui
+    from wf.cli.annotate_tui import run_tui
 
     return run_tui(b, author=author)
 

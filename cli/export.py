@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wf.bundle.errors import ExitCode
-from wf.bundle.export import DEFAULT_SHARD_MB, FORMATS, ExportOptions, Manifest, export
 from wf.cli.console import err, human_bytes, print_json, warn
+from wf.export.pipeline import DEFAULT_SHARD_MB, FORMATS, ExportOptions, Manifest, export
 
 HELP = (
     "Export bundles as a training dataset: one row per step (screen before and after, instruction, action "

@@ -10,10 +10,10 @@ from rich.markup import escape
 
 from wf.bundle.errors import ExitCode
 from wf.bundle.reader import Bundle
-from wf.bundle.redact import RedactReport, redact_bundle
-from wf.bundle.redact_presets import PRESETS
-from wf.bundle.redact_spec import build_spec
 from wf.cli.console import err, print_json, warn
+from wf.redact.presets import PRESETS
+from wf.redact.redactor import RedactReport, redact_bundle
+from wf.redact.spec import build_spec
 
 HELP = (
     "Write a redacted copy of BUNDLE to --out (the source is never modified).\n\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from wf.bundle.view import render_view
 from wf.cli.console import err, human_bytes, warn
+from wf.view.page import render_view
 
 HELP = """Write one HTML page to look at a bundle: a film strip of its steps, before/after screenshots with
 the action drawn on them, window, times, raw event range, annotations and a timeline (←/→ or j/k to step).

@@ -18,9 +18,9 @@ import pytest
 from annotate_fixture import TASK, make_bundle
 from xrig import WF
 
-from wf.bundle.annotate_tui import AnnotateApp, open_files
 from wf.bundle.annotations import load_annotations
 from wf.bundle.reader import Bundle
+from wf.cli.annotate_tui import AnnotateApp, open_files
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,10 @@ from wf.bundle.actions import from_coord as to_pixel
 from wf.bundle.actions import to_coord
 from wf.bundle.annotations import Change, annotate
 from wf.bundle.events import Screen
-from wf.bundle.export import ExportOptions, export
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import frame_hash, load_rgb
 from wf.cli.main import run
+from wf.export.pipeline import ExportOptions, export
 
 STEPS = 6
 

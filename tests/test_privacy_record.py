@@ -17,8 +17,8 @@ from xrig import WF, Display, wf
 
 from wf.bundle.events import KeyDown, KeyUp, Redacted, Screen, Window
 from wf.bundle.reader import Bundle
-from wf.bundle.redact_typed import typed_text
 from wf.bundle.screens import load_rgb
+from wf.redact.typed import typed_text
 
 pytestmark = pytest.mark.display
 

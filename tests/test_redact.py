@@ -17,14 +17,14 @@ from redact_kit import H, Recording, W, all_bytes
 from wf.bundle.errors import BadInput
 from wf.bundle.events import KeyDown, KeyUp, Redacted, Screen, Window
 from wf.bundle.reader import Bundle
-from wf.bundle.redact import redact_bundle
-from wf.bundle.redact_presets import SECRETS, luhn_ok
-from wf.bundle.redact_proof import prove_gone
-from wf.bundle.redact_spec import build_spec, parse_rect
-from wf.bundle.redact_typed import typed_text
 from wf.bundle.screens import load_rgb
 from wf.bundle.validate import validate
 from wf.cli.main import run
+from wf.redact.presets import SECRETS, luhn_ok
+from wf.redact.proof import prove_gone
+from wf.redact.redactor import redact_bundle
+from wf.redact.spec import build_spec, parse_rect
+from wf.redact.typed import typed_text
 
 TOKEN = "ghp_" + "Zx9Qw3Er5Ty7Ui1Op2As4Df6Gh8Jk0LmNbVc"  # 36 characters after the prefix
 PASSWORD = "Tr0ub4dor&3horse"
@@ -247,7 +247,7 @@ def test_drop_steps_out_of_range_is_bad_input(sample: Path, tmp_path: Path) -> N
 
 
 def test_parse_steps_follows_replay_convention() -> None:
-    from wf.bundle.redact_spec import parse_steps
+    from wf.redact.spec import parse_steps
 
     assert parse_steps("3:5") == (3, 5) and parse_steps("4") == (4, 5)
     assert parse_steps(":2") == (0, 2) and parse_steps("7:") == (7, None)
@@ -297,7 +297,7 @@ def test_bytes_inside_compressed_pixels_are_incidental_not_survivors(sample: Pat
 def test_a_scrubbing_bug_is_caught_by_the_proof_and_exits_1(sample: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    import wf.bundle.redact as redact
+    import wf.redact.redactor as redact
 
     monkeypatch.setattr(redact, "scrub_text", lambda text, literals: text)  # a bug: titles/marks left alone
     code = run(["redact", str(sample), "--out", str(tmp_path / "out"), "--scrub-preset", "secrets"])

@@ -16,11 +16,11 @@ from PIL import Image
 from viewkit import synthetic_bundle
 from xrig import FIXTURES, wf
 
-from wf.bundle import view
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
-from wf.bundle.view import _StepFinder, default_out, render_view, script_json
-from wf.bundle.view_report import Point, diff_png, load_report, thin
+from wf.view import page as view
+from wf.view.page import _StepFinder, default_out, render_view, script_json
+from wf.view.report import Point, diff_png, load_report, thin
 
 _SCALARS = st.text() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.none()
 

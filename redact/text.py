@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wf.bundle.redact_presets import ScrubPattern
+from wf.redact.presets import ScrubPattern
 
 PLACEHOLDER = "[REDACTED]"
 

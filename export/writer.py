@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from wf.bundle.export_steps import Episode
+from wf.export.steps import Episode
 
 MIB = 1 << 20
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import orjson
 
-from wf.bundle.export_steps import Episode
-from wf.bundle.export_writer import OutputFile, WriterConfig
+from wf.export.steps import Episode
+from wf.export.writer import OutputFile, WriterConfig
 
 TIMESTAMP_FORMAT = "%Y%m%d@%H%M%S"
 SCORES = {"success": 1.0, "failure": 0.0}

@@ -13,8 +13,8 @@ from typing import IO
 
 import orjson
 
-from wf.bundle.export_steps import Episode, step_metadata
-from wf.bundle.export_writer import OutputFile, WriterConfig
+from wf.export.steps import Episode, step_metadata
+from wf.export.writer import OutputFile, WriterConfig
 
 SHARD_DIR = "shards"
 _BLOCK = 512

@@ -30,8 +30,8 @@ from markupsafe import Markup
 from wf.bundle.actions import load_actions
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
-from wf.bundle.view_report import Checkpoint, ReplayReport, diff_png, load_report
-from wf.bundle.view_steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
+from wf.view.report import Checkpoint, ReplayReport, diff_png, load_report
+from wf.view.steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
 
 EMBED_WARN_BYTES = 50 * 1024 * 1024
 MAX_DIFFS = 300  # diff pictures drawn per report, worst checkpoints first
@@ -234,7 +234,7 @@ def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]]
 
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("wf.bundle", "templates"),
+        loader=jinja2.PackageLoader("wf.view", "templates"),
         autoescape=True,  # .j2 is not in select_autoescape's default list; escape everything
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -249,7 +249,7 @@ def script_hash(js: str) -> str:
 
 
 def _static(name: str) -> Markup:
-    text = resources.files("wf.bundle").joinpath("templates", name).read_text(encoding="utf-8")
+    text = resources.files("wf.view").joinpath("templates", name).read_text(encoding="utf-8")
     if "</" + "script" in text.lower() or "</" + "style" in text.lower():  # our own files; keep them inert
         raise RuntimeError(f"templates/{name} must not contain a closing script/style tag")
     return Markup(text)  # a static file shipped with wf, not recorded data

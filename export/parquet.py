@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wf.bundle.export_steps import Episode, StepRow, step_metadata
-from wf.bundle.export_writer import MIB, OutputFile, WriterConfig, finalize_shards
+from wf.export.steps import Episode, StepRow, step_metadata
+from wf.export.writer import MIB, OutputFile, WriterConfig, finalize_shards
 
 IMAGE_TYPE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from wf.bundle.actions_model import Action
+from wf.bundle.actions.model import Action
 from wf.bundle.errors import BadInput
 from wf.bundle.events import Header
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from wf.bundle.errors import BadInput
-from wf.bundle.redact_presets import ScrubPattern, build_patterns
+from wf.redact.presets import ScrubPattern, build_patterns
 
 _RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
 _STEPS = re.compile(r"^\s*(?:(\d*)\s*:\s*(\d*)|(\d+))\s*$")

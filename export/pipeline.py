@@ -1,6 +1,6 @@
 """`wf export`: many bundles → one training dataset, in parallel, in a deterministic order.
 
-Workers (processes) turn bundles into :class:`~wf.bundle.export_steps.Episode` records; this process
+Workers (processes) turn bundles into :class:`~wf.export.steps.Episode` records; this process
 feeds them, in the order the bundles were given, to one format writer (``export_<format>.py``), so the
 output is the same whatever ``jobs`` is. A bundle that cannot be read is skipped and listed, with the
 reason, in ``manifest.json`` next to the files, bundles and step counts.
@@ -21,10 +21,10 @@ import orjson
 
 from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
-from wf.bundle.export_images import check_spec
-from wf.bundle.export_steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
-from wf.bundle.export_writer import MIB, FormatWriter, OutputFile, WriterConfig
 from wf.bundle.reader import Bundle
+from wf.export.images import check_spec
+from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
+from wf.export.writer import MIB, FormatWriter, OutputFile, WriterConfig
 
 FORMATS: tuple[str, ...] = ("parquet", "webdataset", "agentnet", "osworld", "pyautogui")
 # Each format's own convention unless --coords says otherwise (see ANCHORS.md, "Conventions").
@@ -97,19 +97,19 @@ class Manifest(msgspec.Struct, kw_only=True):
 def make_writer(fmt: str, cfg: WriterConfig) -> FormatWriter:
     # Imported here so that `wf export --format osworld` never loads pyarrow.
     if fmt == "parquet":
-        from wf.bundle.export_parquet import ParquetExport
+        from wf.export.parquet import ParquetExport
         return ParquetExport(cfg)
     if fmt == "webdataset":
-        from wf.bundle.export_webdataset import WebDatasetExport
+        from wf.export.webdataset import WebDatasetExport
         return WebDatasetExport(cfg)
     if fmt == "agentnet":
-        from wf.bundle.export_agentnet import AgentNetExport
+        from wf.export.agentnet import AgentNetExport
         return AgentNetExport(cfg)
     if fmt == "osworld":
-        from wf.bundle.export_osworld import OSWorldExport
+        from wf.export.osworld import OSWorldExport
         return OSWorldExport(cfg)
     if fmt == "pyautogui":
-        from wf.bundle.export_pyautogui import PyautoguiExport
+        from wf.export.pyautogui import PyautoguiExport
         return PyautoguiExport(cfg)
     raise BadInput(f"unknown export format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
 

@@ -5,7 +5,7 @@ Given the literals found during redaction (held in memory only, never written), 
 * reads **every file** under the bundle directory as raw bytes and looks for each literal, in UTF-8 and
   in its JSON-escaped form;
 * decodes every event and annotation and looks in its strings (a title, a mark, a note), and rebuilds the
-  typed text (both views of :mod:`wf.bundle.redact_typed`) and looks there.
+  typed text (both views of :mod:`wf.redact.typed`) and looks there.
 
 A raw-byte hit is a **survivor** (the proof fails) unless it lies somewhere that cannot carry the text:
 inside a number, hash, timestamp or file name of an event line whose decoded text does not contain it
@@ -28,8 +28,8 @@ import orjson
 
 from wf.bundle.events import Event, Header, Mark, Pause, Resume, Stop, Window
 from wf.bundle.reader import ANNOTATIONS_FILE, EVENTS_FILE, Bundle
-from wf.bundle.redact_text import strings_in
-from wf.bundle.redact_typed import TypedTextBuilder
+from wf.redact.text import strings_in
+from wf.redact.typed import TypedTextBuilder
 
 # Event types whose every field is structure (names of keys, coordinates, hashes), not free text.
 _STRUCTURAL_TYPES = frozenset({"mouse_move", "mouse_down", "mouse_up", "scroll", "key_down", "key_up",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
-from wf.bundle.actions_model import Thresholds
+from wf.bundle.actions.model import Thresholds
 from wf.bundle.events import Screen, Window
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import orjson
 
-from wf.bundle.export_images import ImageRef
-from wf.bundle.export_steps import Episode
-from wf.bundle.export_writer import OutputFile, WriterConfig
+from wf.export.images import ImageRef
+from wf.export.steps import Episode
+from wf.export.writer import OutputFile, WriterConfig
 
 JSONL = "agentnet.jsonl"
 IMAGES_DIR = "images"

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from wf.bundle.actions_model import KINDS, Action, Thresholds
-from wf.bundle.actions_reduce import reduce_stream
-from wf.bundle.actions_render import COORDS, from_coord, program, to_coord
+from wf.bundle.actions.model import KINDS, Action, Thresholds
+from wf.bundle.actions.reduce import reduce_stream
+from wf.bundle.actions.render import COORDS, from_coord, program, to_coord
 from wf.bundle.events import Event, Header
 from wf.bundle.reader import Bundle
 

@@ -71,13 +71,13 @@ class Action:
 
     def describe(self) -> str:
         """One human-readable line, e.g. ``click left ×2 at (412, 88) in 'xterm'``."""
-        from wf.bundle.actions_render import describe
+        from wf.bundle.actions.render import describe
 
         return describe(self)
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict with every field (tuples become lists)."""
-        from wf.bundle.actions_render import action_json
+        from wf.bundle.actions.render import action_json
 
         return action_json(self)
 
@@ -88,6 +88,6 @@ class Action:
         two need ``size`` = the recorded screen (width, height) and are not directly executable by
         pyautogui — ``to_pyautogui_program`` wraps them so that they are.
         """
-        from wf.bundle.actions_render import action_pyautogui
+        from wf.bundle.actions.render import action_pyautogui
 
         return action_pyautogui(self, coords=coords, size=size)

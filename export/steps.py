@@ -17,8 +17,8 @@ import xxhash
 
 from wf.bundle.actions import Action, load_actions, to_coord, to_pyautogui_program
 from wf.bundle.annotations import load_annotations
-from wf.bundle.export_images import ImagePreparer, ImageRef, ImageSpec
 from wf.bundle.reader import Bundle
+from wf.export.images import ImagePreparer, ImageRef, ImageSpec
 
 # Actions that are not something an agent does (recorder marks) are not training steps.
 NON_STEP_KINDS = frozenset({"mark"})

@@ -2,7 +2,7 @@
 
 The source bundle is only read. Two passes over its events:
 
-1. **plan** — rebuild the typed text (:mod:`wf.bundle.redact_typed`), find every scrub match in it and in
+1. **plan** — rebuild the typed text (:mod:`wf.redact.typed`), find every scrub match in it and in
    window titles, marks, header text and annotations; note when masked windows had focus; pair every
    key press with its release; turn dropped steps into event indices. The result is a set of event
    indices to turn into ``redacted`` placeholders, a set to remove, the rectangles of every screen to
@@ -11,7 +11,7 @@ The source bundle is only read. Two passes over its events:
    and masking; copy screens untouched or store masked copies under their new content hashes (the old
    files of masked screens are not copied); copy ``annotations.jsonl`` scrubbed, step numbers remapped.
 
-Then :func:`wf.bundle.redact_proof.prove_gone` searches the new bundle for every literal. A key press
+Then :func:`wf.redact.proof.prove_gone` searches the new bundle for every literal. A key press
 is redacted together with its release, so a replay never holds a key down forever.
 """
 
@@ -43,14 +43,14 @@ from wf.bundle.events import (
     to_dict,
 )
 from wf.bundle.reader import Bundle
-from wf.bundle.redact_images import Rect, fill_rects, to_frame
-from wf.bundle.redact_presets import ScrubPattern
-from wf.bundle.redact_proof import Proof, prove_gone
-from wf.bundle.redact_spec import RedactSpec
-from wf.bundle.redact_text import scrub_json, scrub_text, strings_in
-from wf.bundle.redact_typed import Segment, TypedText, TypedTextBuilder
 from wf.bundle.screens import load_rgb
 from wf.bundle.writer import FILE_MODE, BundleWriter
+from wf.redact.images import Rect, fill_rects, to_frame
+from wf.redact.presets import ScrubPattern
+from wf.redact.proof import Proof, prove_gone
+from wf.redact.spec import RedactSpec
+from wf.redact.text import scrub_json, scrub_text, strings_in
+from wf.redact.typed import Segment, TypedText, TypedTextBuilder
 
 MIN_WINDOW_LITERAL = 6  # text typed into a masked window is searched for elsewhere from this length on
 _KEEP_WHEN_DROPPED = (Window, Pause, Resume, Stop)  # focus/recording state the rest of the stream needs

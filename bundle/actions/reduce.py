@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wf.bundle.actions_finish import Draft, assign_screens, with_waits
-from wf.bundle.actions_model import Action, Thresholds
+from wf.bundle.actions.finish import Draft, assign_screens, with_waits
+from wf.bundle.actions.model import Action, Thresholds
 from wf.bundle.events import (
     Event,
     KeyDown,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from wf.bundle.export_steps import Episode
-from wf.bundle.export_writer import OutputFile, WriterConfig
+from wf.export.steps import Episode
+from wf.export.writer import OutputFile, WriterConfig
 
 
 class PyautoguiExport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from wf.bundle.errors import BundleError
+from wf.bundle.errors import BadInput, BundleError
 
 
 def check_relative(rel: str, *, where: Path | None = None, line: int | None = None) -> None:
@@ -27,3 +27,13 @@ def resolve_inside(root: Path, rel: str) -> Path:
     if not target.is_relative_to(root.resolve()):
         raise BundleError(f"screen path {rel!r} resolves outside the bundle (to {target})", path=root)
     return target
+
+
+def check_new_directory(path: Path, *, what: str = "bundle path") -> None:
+    """``path`` may become a new output directory: absent, or an empty directory (nothing gets overwritten)."""
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise BadInput(f"{path} exists and is not a directory", hint=f"choose a new {what}")
+    if any(path.iterdir()):
+        raise BadInput(f"{path} exists and is not empty", hint=f"choose a new {what} or remove it")

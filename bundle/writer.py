@@ -18,8 +18,9 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from wf.bundle.errors import BadInput, EnvironmentProblem
+from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Header, Screen, to_dict
+from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import EVENTS_FILE, SCREENS_DIR
 from wf.bundle.screens import encode_png, frame_hash
 
@@ -29,11 +30,8 @@ FILE_MODE = 0o600
 
 def prepare_directory(path: Path) -> None:
     """Create ``path`` privately; an existing directory must be empty."""
+    check_new_directory(path)
     if path.exists():
-        if not path.is_dir():
-            raise BadInput(f"{path} exists and is not a directory", hint="choose a new bundle path")
-        if any(path.iterdir()):
-            raise BadInput(f"{path} exists and is not empty", hint="choose a new bundle path or remove it")
         os.chmod(path, DIR_MODE)
     else:
         try:

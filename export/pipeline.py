@@ -21,6 +21,7 @@ import orjson
 
 from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
+from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
 from wf.export.images import check_spec
 from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
@@ -175,12 +176,8 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
 
 
 def _prepare_out(out: Path) -> Path:
-    if out.exists():
-        if not out.is_dir():
-            raise BadInput(f"{out} exists and is not a directory", hint="--out names a new directory")
-        if any(out.iterdir()):
-            raise BadInput(f"{out} exists and is not empty", hint="choose a new --out directory or remove it")
-    else:
+    check_new_directory(out, what="--out directory")
+    if not out.exists():
         try:
             out.mkdir(parents=True)
         except OSError as exc:

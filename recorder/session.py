@@ -43,6 +43,7 @@ from wf.bundle.events import (
     Window,
     to_dict,
 )
+from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import SCREENS_DIR
 from wf.bundle.version import wf_version
 from wf.bundle.writer import BundleWriter
@@ -176,12 +177,7 @@ class Recorder:
     # -- setup ------------------------------------------------------------------------------------
 
     def _check_out(self) -> None:
-        out = self.opts.out
-        if out.exists():
-            if not out.is_dir():
-                raise BadInput(f"{out} exists and is not a directory", hint="choose a new bundle path")
-            if any(out.iterdir()):
-                raise BadInput(f"{out} exists and is not empty", hint="choose a new bundle path or remove it")
+        check_new_directory(self.opts.out)
 
     def _check_display(self) -> str:
         name = self.opts.display or os.environ.get("DISPLAY", "")

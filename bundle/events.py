@@ -14,6 +14,9 @@ import msgspec
 
 FORMAT_NAME = "wf-bundle"
 FORMAT_VERSION = 1
+# Additions an old reader can safely ignore raise the minor number only (docs/format.md, Versioning):
+# 1 = header `start` (the desktop's state when recording began), `volatile` events, platform.x_clients_only.
+FORMAT_MINOR = 1
 
 Button = Literal["left", "middle", "right", "back", "forward"]
 BUTTONS: tuple[str, ...] = ("left", "middle", "right", "back", "forward")
@@ -102,6 +105,20 @@ class Window(_Event, frozen=True, tag="window"):
     excluded: bool = False
 
 
+class Volatile(_Event, frozen=True, tag="volatile"):
+    """A screen region that changed while nobody gave any input (a clock, a caret, a spinner).
+
+    Written when the region has been seen changing on its own ``changes`` times; replay leaves the union of
+    a bundle's volatile regions out of every screen comparison.
+    """
+
+    x: int
+    y: int
+    width: int
+    height: int
+    changes: int = 2
+
+
 class Mark(_Event, frozen=True, tag="mark"):
     label: str | None = None
 
@@ -125,12 +142,12 @@ class Stop(_Event, frozen=True, tag="stop"):
 
 Event = (
     MouseMove | MouseDown | MouseUp | Scroll | KeyDown | KeyUp | Redacted
-    | Screen | Window | Mark | Pause | Resume | Stop
+    | Screen | Window | Volatile | Mark | Pause | Resume | Stop
 )
 EVENT_TYPES: dict[str, type[_Event]] = {
     cls.__struct_config__.tag: cls  # type: ignore[misc]
     for cls in (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp, Redacted,
-                Screen, Window, Mark, Pause, Resume, Stop)
+                Screen, Window, Volatile, Mark, Pause, Resume, Stop)
 }
 
 
@@ -161,6 +178,51 @@ class PlatformInfo(msgspec.Struct, frozen=True):
     release: str = ""
     display: str = ""
     python: str = ""
+    # True when the X server is XWayland: only X clients' input and pixels were captured, not native
+    # Wayland windows' (`wf record --allow-xwayland`).
+    x_clients_only: bool = False
+
+
+class WindowState(msgspec.Struct, frozen=True, kw_only=True):
+    """A top-level window as it was at the start of the recording (the fields of a ``window`` event)."""
+
+    title: str
+    wm_class: str | None = None
+    pid: int | None = None
+    id: int | None = None
+    x: int = 0
+    y: int = 0
+    width: int = 0
+    height: int = 0
+
+
+class HeldKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A key that was already down when recording began (its release may be the first thing recorded)."""
+
+    key: str
+    keysym: int | None = None
+    keycode: int | None = None
+
+
+class Locks(msgspec.Struct, frozen=True, kw_only=True):
+    caps: bool = False
+    num: bool = False
+    scroll: bool = False
+
+
+class StartState(msgspec.Struct, frozen=True, kw_only=True):
+    """The desktop's state when input capture began: what replay restores before the first event.
+
+    A field left None could not be read (the report says so); empty lists mean "nothing was held".
+    """
+
+    pointer: tuple[int, int] | None = None  # x, y in virtual-screen pixels
+    buttons: list[Button] = msgspec.field(default_factory=list)  # mouse buttons held
+    keys: list[HeldKey] = msgspec.field(default_factory=list)  # keys held
+    locks: Locks | None = None
+    focus: WindowState | None = None  # the focused top-level window (None: the bare root)
+    window_manager: str | None = None  # the EWMH window manager's name; None: no window manager
+    windows: list[WindowState] = msgspec.field(default_factory=list)  # mapped top-levels, bottom to top
 
 
 class Header(msgspec.Struct, frozen=True, kw_only=True):
@@ -168,6 +230,7 @@ class Header(msgspec.Struct, frozen=True, kw_only=True):
 
     format: Literal["wf-bundle"]
     version: int
+    minor: int = 0
     started: str
     recorder: RecorderInfo
     platform: PlatformInfo
@@ -175,6 +238,7 @@ class Header(msgspec.Struct, frozen=True, kw_only=True):
     task: str | None = None
     launch: str | None = None
     redactions: list[dict[str, object]] = msgspec.field(default_factory=list)
+    start: StartState | None = None  # None: not recorded (recorders before format 1.1, synthetic bundles)
 
 
 def to_dict(obj: msgspec.Struct) -> dict[str, object]:
@@ -196,7 +260,7 @@ def single_screen_header(
 ) -> Header:
     """A v1 header for one monitor at (0, 0): what samples, synthetic bundles and test kits need."""
     return Header(
-        format=FORMAT_NAME, version=FORMAT_VERSION, started=started,
+        format="wf-bundle", version=FORMAT_VERSION, minor=FORMAT_MINOR, started=started,
         recorder=RecorderInfo(name=recorder, version=recorder_version, options=options or {}),
         platform=platform or PlatformInfo(system="Linux"),
         screen=ScreenGeometry(width=width, height=height, monitors=[Monitor(0, 0, width, height)]),

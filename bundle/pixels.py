@@ -1,0 +1,97 @@
+"""How two frames differ: the one pixel measure replay verdicts, step effects and the viewer share.
+
+A pixel *differs* when any of its channels is off by more than ``PIXEL_TOLERANCE`` (rendering noise:
+anti-aliasing and dithering stay well below it, any real change of colour is far above it). Every such
+pixel counts — a 1 px line, a checkbox tick, a caret moved by one character — except inside *masked*
+regions: the bundle's volatile regions (``volatile`` events: what changed while nobody touched anything)
+and whatever the caller adds. The pointer is in neither picture (X screen grabs never include it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from wf.bundle.events import Event, Volatile
+from wf.bundle.screens import PIXEL_TOLERANCE
+
+Region = tuple[int, int, int, int]  # x, y, width, height
+RGB = npt.NDArray[np.uint8]  # height × width × 3
+
+
+@dataclass(frozen=True, slots=True)
+class PixelDiff:
+    differing: int  # pixels off by more than the tolerance, outside the masked regions
+    bbox: Region | None  # the box around them (None: no pixel differs)
+    similarity: float  # 1 − mean over the compared pixels of their largest channel difference / 255
+    compared: int  # pixels compared (the frame minus the masked regions)
+
+    @property
+    def same(self) -> bool:
+        return self.differing == 0
+
+
+def as_rgb(data: bytes | bytearray | memoryview, width: int, height: int) -> RGB:
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
+
+
+def mask_of(width: int, height: int, regions: Iterable[Region], origin: tuple[int, int] = (0, 0)
+            ) -> npt.NDArray[np.bool_] | None:
+    """True where a pixel is masked; ``regions`` are in virtual-screen pixels, the frame sits at ``origin``."""
+    mask: npt.NDArray[np.bool_] | None = None
+    for x, y, w, h in regions:
+        x0, y0 = max(x - origin[0], 0), max(y - origin[1], 0)
+        x1, y1 = min(x - origin[0] + w, width), min(y - origin[1] + h, height)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        if mask is None:
+            mask = np.zeros((height, width), dtype=np.bool_)
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def diff(a: RGB, b: RGB, *, tolerance: int = PIXEL_TOLERANCE, mask: npt.NDArray[np.bool_] | None = None
+         ) -> PixelDiff:
+    """Compare two equally sized RGB frames pixel by pixel (``mask``: True = not compared)."""
+    if a.shape != b.shape:
+        raise ValueError(f"frames differ in size: {a.shape[1]}×{a.shape[0]} vs {b.shape[1]}×{b.shape[0]}")
+    h, w = a.shape[:2]
+    compared = h * w - (int(mask.sum()) if mask is not None else 0)
+    if compared <= 0:
+        return PixelDiff(0, None, 1.0, 0)
+    # Only the rows that differ at all get the int16 work (most of a desktop frame is unchanged).
+    rows = np.flatnonzero((a != b).any(axis=(1, 2)))
+    if rows.size == 0:
+        return PixelDiff(0, None, 1.0, compared)
+    y0, y1 = int(rows[0]), int(rows[-1]) + 1
+    d = np.abs(a[y0:y1].astype(np.int16) - b[y0:y1].astype(np.int16)).max(axis=2)
+    if mask is not None:
+        d[mask[y0:y1]] = 0
+    similarity = 1.0 - float(d.sum(dtype=np.int64)) / (compared * 255.0)
+    hot = d > tolerance
+    n = int(hot.sum())
+    if not n:
+        return PixelDiff(0, None, similarity, compared)
+    ys = np.flatnonzero(hot.any(axis=1))
+    xs = np.flatnonzero(hot.any(axis=0))
+    bbox = (int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
+    return PixelDiff(n, bbox, similarity, compared)
+
+
+def volatile_regions(events: Iterable[Event]) -> list[Region]:
+    """The regions a bundle's ``volatile`` events name, each once (in virtual-screen pixels)."""
+    seen: dict[Region, None] = {}
+    for ev in events:
+        if type(ev) is Volatile:
+            seen.setdefault((ev.x, ev.y, ev.width, ev.height), None)
+    return list(seen)
+
+
+def covered(box: Region, regions: Sequence[Region]) -> bool:
+    """Whether ``box`` lies entirely inside the union of ``regions`` (checked on the box's own grid)."""
+    x, y, w, h = box
+    m = mask_of(w, h, regions, origin=(x, y))
+    return m is not None and bool(m.all())

@@ -1,0 +1,68 @@
+"""The shared pixel measure: every differing pixel counts, masked regions never do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wf.bundle.events import MouseMove, Volatile
+from wf.bundle.pixels import covered, diff, mask_of, volatile_regions
+
+
+def blank(w: int = 64, h: int = 48) -> np.ndarray:
+    return np.full((h, w, 3), 200, dtype=np.uint8)
+
+
+def test_identical_frames_do_not_differ() -> None:
+    d = diff(blank(), blank())
+    assert d.same and d.bbox is None and d.similarity == 1.0 and d.compared == 64 * 48
+
+
+def test_a_one_pixel_vertical_line_counts_every_pixel() -> None:
+    b = blank()
+    b[10:30, 7] = 0  # 1 px wide, 20 px tall: a run-length rule would miss it
+    d = diff(blank(), b)
+    assert d.differing == 20 and d.bbox == (7, 10, 1, 20)
+
+
+def test_a_single_pixel_counts() -> None:
+    b = blank()
+    b[5, 5] = (200, 200, 0)
+    assert diff(blank(), b).differing == 1
+
+
+def test_noise_below_the_tolerance_is_not_a_difference() -> None:
+    b = blank()
+    b[:, :] = 210
+    d = diff(blank(), b)
+    assert d.differing == 0 and d.similarity < 1.0
+
+
+def test_masked_regions_never_count() -> None:
+    b = blank()
+    b[0:10, 0:10] = 0
+    b[40, 60] = 0
+    m = mask_of(64, 48, [(0, 0, 10, 10)])
+    d = diff(blank(), b, mask=m)
+    assert d.differing == 1 and d.bbox == (60, 40, 1, 1)
+    assert d.compared == 64 * 48 - 100
+
+
+def test_mask_regions_are_in_screen_coordinates() -> None:
+    m = mask_of(20, 20, [(105, 205, 5, 5)], origin=(100, 200))
+    assert m is not None and m.sum() == 25 and m[5:10, 5:10].all()
+    assert mask_of(20, 20, [(0, 0, 5, 5)], origin=(100, 200)) is None  # outside the frame
+
+
+def test_frames_of_other_sizes_are_refused() -> None:
+    with pytest.raises(ValueError, match="differ in size"):
+        diff(blank(64, 48), blank(48, 64))
+
+
+def test_volatile_regions_and_coverage() -> None:
+    evs = [MouseMove(t=0.0, x=1, y=1), Volatile(t=1.0, x=0, y=0, width=10, height=10),
+           Volatile(t=2.0, x=0, y=0, width=10, height=10), Volatile(t=3.0, x=10, y=0, width=5, height=10)]
+    regions = volatile_regions(evs)
+    assert regions == [(0, 0, 10, 10), (10, 0, 5, 10)]
+    assert covered((2, 2, 12, 5), regions)
+    assert not covered((2, 2, 14, 5), regions)

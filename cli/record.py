@@ -14,7 +14,8 @@ from wf.bundle.errors import ExitCode
 from wf.cli.console import err, human_bytes, warn
 from wf.recorder.config import load_config
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY
-from wf.recorder.session import Recorder, RecordOptions, Status, describe_capture
+from wf.recorder.options import RecordOptions, check_options, describe_capture
+from wf.recorder.session import Recorder, Status
 
 HELP = f"""Record what you do on the X11 desktop into a new bundle directory OUT.
 
@@ -65,6 +66,7 @@ def command(
                          stop_key=stop_key or cfg.hotkeys.stop, pause_key=pause_key or cfg.hotkeys.pause,
                          mark_key=mark_key or cfg.hotkeys.mark, exclude_window=list(patterns),
                          config=str(cfg.source) if cfg.source else None)
+    settings = check_options(opts)
     exclusions = cfg.describe_exclusions(exclude_window, use_defaults=use_defaults)
     live: Live | None = None
 
@@ -72,12 +74,12 @@ def command(
         nonlocal live
         if ready_file is not None:
             try:
-                ready_file.write_text(f"{rec.opts.out}\n")
+                ready_file.write_text(f"{rec.settings.out}\n")
             except OSError as exc:
                 warn(f"cannot write --ready-file {ready_file}: {exc.strerror}")
         if quiet:
             return
-        err.print(escape(describe_capture(rec, exclusions=exclusions)))
+        err.print(escape(describe_capture(rec.settings, exclusions=exclusions)))
         if err.is_terminal:
             live = Live(Text(""), console=err, refresh_per_second=4, transient=True)
             live.start()
@@ -86,7 +88,7 @@ def command(
         if live is not None:
             live.update(_status_line(st))
 
-    rec = Recorder(opts, on_ready=ready, on_tick=tick)
+    rec = Recorder(settings, on_ready=ready, on_tick=tick)
     try:
         result = rec.run()
     finally:

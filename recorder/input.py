@@ -13,25 +13,31 @@ parsing, no key translation, no allocation beyond the tuple. Translation to type
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import Xlib.display
+import Xlib.error
+from Xlib.ext import record
+from Xlib.protocol import rq
 
 from wf.bundle.errors import EnvironmentProblem
-from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from wf.bundle.events import Button, Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
 from wf.recorder.keys import KeyInfo, translate
 
 # Core X protocol event codes (X.h).
 KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5, 6
 CHANGE_KEYBOARD_MAPPING = 100  # core request opcode
 RECORD_FROM_SERVER, RECORD_FROM_CLIENT, RECORD_START_OF_DATA = 0, 1, 4
-MAPPING = -1  # queue item kind: a keymap change, (t, MAPPING, first_keycode, per_keycode, 0, keysyms)
 
-BUTTON_NAMES = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
+BUTTON_NAMES: dict[int, Button] = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
 # Wheel "buttons": (dx, dy) per notch; dy > 0 scrolls up, dx > 0 right (docs/format.md).
 WHEEL = {4: (0, 1), 5: (0, -1), 6: (-1, 0), 7: (1, 0)}
 
@@ -40,8 +46,34 @@ _EVENT = struct.Struct("=BBHIIIIhhhhHBx")
 _NATIVE_LITTLE = struct.pack("=H", 1) == b"\x01\x00"
 _EVENT_SWAPPED = struct.Struct((">" if _NATIVE_LITTLE else "<") + "BBHIIIIhhhhHBx")
 
-# Raw queue item: (t, x_type, detail, state, root_x, root_y), or a MAPPING item (see above)
-Raw = tuple[float, int, int, int, int, Any]
+# A raw input event as queued: (t, x_type, detail, state, root_x, root_y).
+RawEvent = tuple[float, int, int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class KeymapChange:
+    """A client's ChangeKeyboardMapping, queued in stream order with the input events it applies to."""
+
+    t: float
+    first_keycode: int
+    per_keycode: int
+    keysyms: tuple[int, ...]
+
+
+Raw = RawEvent | KeymapChange
+OnData = Callable[[bytes, bool], None]  # RECORD data and whether the client's byte order is swapped
+
+
+class _Listener(Protocol):
+    """What InputCapture needs of the RECORD listener thread built by :func:`_listener_class`."""
+
+    live: threading.Event
+    failure: str | None
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+    def is_alive(self) -> bool: ...
 
 
 class InputCapture:
@@ -60,8 +92,8 @@ class InputCapture:
         self.captured = 0
         self._queue: deque[Raw] = deque()
         self._last_t = 0.0
-        self._listener: Any = None
-        self._xdisplay: Any = None
+        self._listener: _Listener | None = None
+        self._xdisplay: Xlib.display.Display | None = None
         self._mapping: list[Sequence[int]] = []
         self._min_keycode = 8
         self._altgr_mask = 0
@@ -75,11 +107,11 @@ class InputCapture:
         self._open_display()
         self._load_keymap()
         listener_cls = _listener_class(self.display_name)
-        self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
-        self._listener.start()
-        if not self._listener.live.wait(timeout):
-            failure = self._listener.failure
-            self._listener.stop()
+        listener = self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
+        listener.start()
+        if not listener.live.wait(timeout):
+            failure = listener.failure
+            listener.stop()
             raise EnvironmentProblem(f"cannot capture input: {failure or 'X RECORD did not start'}",
                                      hint="the X server must offer the RECORD extension")
 
@@ -98,31 +130,29 @@ class InputCapture:
         return self._listener is not None and self._listener.is_alive()
 
     def _open_display(self) -> None:
-        import Xlib.display
-        import Xlib.error
-
         try:
-            self._xdisplay = Xlib.display.Display(self.display_name)
+            d = Xlib.display.Display(self.display_name)
         except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError, OSError) as exc:
             where = self.display_name or os.environ.get("DISPLAY", "")
             raise EnvironmentProblem(f"cannot open X display '{where}': {exc}",
                                      hint="run inside an X11 session (or Xvfb) and check DISPLAY") from None
-        if not self._xdisplay.has_extension("RECORD"):
-            self._xdisplay.close()
-            self._xdisplay = None
+        if not d.has_extension("RECORD"):
+            d.close()
             raise EnvironmentProblem("the X server has no RECORD extension: input cannot be captured",
                                      hint="start the X server with '+extension RECORD' (Xvfb) or enable "
                                           "it (Load \"record\" in xorg.conf)")
+        self._xdisplay = d
 
     def _load_keymap(self) -> None:
         d = self._xdisplay
+        assert d is not None, "_open_display() first"
         self._min_keycode = d.display.info.min_keycode
         count = d.display.info.max_keycode - self._min_keycode + 1
         self._mapping = [tuple(row) for row in d.get_keyboard_mapping(self._min_keycode, count)]
         self._altgr_mask = self._mask_of(d, {0xFF7E, 0xFE03})  # Mode_switch, ISO_Level3_Shift
         self._numlock_mask = self._mask_of(d, {0xFF7F})
 
-    def _mask_of(self, d: Any, keysyms: set[int]) -> int:
+    def _mask_of(self, d: Xlib.display.Display, keysyms: set[int]) -> int:
         mask = 0
         for index, keycodes in enumerate(d.get_modifier_mapping()):
             for kc in keycodes:
@@ -174,7 +204,7 @@ class InputCapture:
         if per == 0 or len(data) < 8 + 4 * n:
             return
         keysyms = struct.unpack_from((">" if swapped == _NATIVE_LITTLE else "<") + f"{n}I", data, 8)
-        self._queue.append((self._last_t, MAPPING, first, per, 0, keysyms))
+        self._queue.append(KeymapChange(self._last_t, first, per, keysyms))
 
     # -- consumer side -----------------------------------------------------------------------------
 
@@ -182,7 +212,7 @@ class InputCapture:
         return len(self._queue)
 
     def drain_raw(self) -> list[Raw]:
-        """Everything queued so far as raw tuples (t, x_type, detail, state, x, y), oldest first."""
+        """Everything queued so far, oldest first: event tuples (t, x_type, detail, state, x, y), keymap changes."""
         q = self._queue
         return [q.popleft() for _ in range(len(q))]
 
@@ -192,27 +222,28 @@ class InputCapture:
 
     def to_event(self, raw: Raw) -> Event | None:
         """Translate one raw item (None for events that carry nothing, e.g. a wheel button release)."""
-        t, xtype, detail, state, x, y = raw
-        if xtype == MAPPING:
-            self._apply_mapping(detail, state, y)
+        if isinstance(raw, KeymapChange):
+            self._apply_mapping(raw.first_keycode, raw.per_keycode, raw.keysyms)
             return None
+        t, xtype, detail, state, x, y = raw
         if xtype == MOTION_NOTIFY:
             return MouseMove(t=t, x=x, y=y)
         if xtype == BUTTON_PRESS:
             if detail in WHEEL:
                 dx, dy = WHEEL[detail]
                 return Scroll(t=t, x=x, y=y, dx=dx, dy=dy)
-            return MouseDown(t=t, x=x, y=y, button=_button(detail))  # type: ignore[arg-type]
+            return MouseDown(t=t, x=x, y=y, button=_button(detail))
         if xtype == BUTTON_RELEASE:
             if detail in WHEEL:
                 return None
-            return MouseUp(t=t, x=x, y=y, button=_button(detail))  # type: ignore[arg-type]
+            return MouseUp(t=t, x=x, y=y, button=_button(detail))
         if xtype == KEY_PRESS:
             info = self.key_info(detail, state)
             self._down.setdefault(detail, info)  # auto-repeat keeps the first press's identity
             return KeyDown(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         if xtype == KEY_RELEASE:
-            info = self._down.pop(detail, None) or self.key_info(detail, state)
+            held = self._down.pop(detail, None)
+            info = held if held is not None else self.key_info(detail, state)
             return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         return None
 
@@ -231,36 +262,34 @@ class InputCapture:
         return translate(syms, state, altgr_mask=self._altgr_mask, numlock_mask=self._numlock_mask)
 
 
-def _button(detail: int) -> str:
+def _button(detail: int) -> Button:
     return BUTTON_NAMES.get(detail, "left" if detail == 0 else "forward" if detail > 9 else "middle")
 
 
-_LISTENER_CLASS: type | None = None
+ListenerFactory = Callable[[OnData, OnData, str | None], _Listener]
+_LISTENER_CLASS: ListenerFactory | None = None
 
 
-def _listener_class(display_name: str | None = None) -> type:
+def _listener_class(display_name: str | None = None) -> ListenerFactory:
     """Build the pynput-based listener class lazily: importing pynput opens $DISPLAY, so point it there."""
     global _LISTENER_CLASS
     if _LISTENER_CLASS is not None:
         return _LISTENER_CLASS
-    import logging
-
-    import Xlib.display
-    from Xlib.ext import record
-
     saved = os.environ.get("DISPLAY")
     if display_name:
         os.environ["DISPLAY"] = display_name
     try:
         from pynput._util import AbstractListener
-        from pynput._util.xorg import display_manager
+
+        # types-pynput has no stubs for pynput's private X helpers: display_manager is untyped.
+        from pynput._util.xorg import display_manager  # type: ignore[import-not-found]
     finally:
         if saved is None:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = saved
 
-    class RecordListener(AbstractListener):  # type: ignore[misc, valid-type]
+    class RecordListener(AbstractListener):
         """One RECORD context, on pynput's listener-thread machinery, handing raw bytes to ``sinks``.
 
         The context asks for the device events KeyPress..MotionNotify and for clients' ChangeKeyboardMapping
@@ -270,7 +299,7 @@ def _listener_class(display_name: str | None = None) -> type:
 
         _log = logging.getLogger("wf.recorder.input")
 
-        def __init__(self, on_events: Any, on_mapping: Any, display_name: str | None) -> None:
+        def __init__(self, on_events: OnData, on_mapping: OnData, display_name: str | None) -> None:
             super().__init__()
             self._on_events = on_events
             self._on_mapping = on_mapping
@@ -316,7 +345,7 @@ def _listener_class(display_name: str | None = None) -> type:
         # Unlike pynput, keep delivering after stop() until the server's EndOfData: everything the server
         # intercepted before the context was disabled is still in the pipe, and a recorder must keep it.
         @AbstractListener._emitter
-        def _handler(self, reply: Any) -> None:
+        def _handler(self, reply: rq.DictWrapper) -> None:
             category = reply.category
             if category == RECORD_FROM_SERVER:
                 if reply.data:

@@ -11,33 +11,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
+import mss
+import mss.base
 import numpy as np
 import xxhash
 
 from wf.bundle.screens import bgra_to_rgb, encode_png, frame_hash
+from wf.recorder.frames import Encoded, Frame, FrameRing
 
-STABLE_FRACTION = 0.01  # a frame differing from its predecessor in fewer pixels than this is "stable"
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    seq: int
-    captured: float  # recording time when the grab had completed: the pixels are not newer than this
-    bgra: bytes | bytearray
-    width: int
-    height: int
-    x: int
-    y: int
-    raw_hash: int  # xxh3-64 of the BGRA bytes, for change detection and encode de-duplication
-    changed: float  # fraction of pixels that differ from the previous frame (1.0 for the first)
-
-    @property
-    def stable(self) -> bool:
-        return self.changed < STABLE_FRACTION
+__all__ = ["Encoded", "Frame", "FrameEncoder", "ScreenCapture", "changed_fraction", "encode_frame"]
 
 
 def changed_fraction(a: bytes | bytearray, b: bytes | bytearray) -> float:
@@ -49,21 +33,20 @@ def changed_fraction(a: bytes | bytearray, b: bytes | bytearray) -> float:
     return float(np.count_nonzero(pa != pb)) / max(1, pa.size)
 
 
-class ScreenCapture:
+class ScreenCapture(FrameRing):
     """A thread grabbing the whole virtual screen ``fps`` times a second into a ring of frames."""
 
     def __init__(self, clock_origin: float, *, fps: float = 5.0, ring: int = 10, display: str | None = None,
                  region: dict[str, int] | None = None) -> None:
+        super().__init__(ring)
         self.origin = clock_origin
         self.interval = 1.0 / fps
         self.display = display
         self.region = region
-        self.frames: deque[Frame] = deque(maxlen=max(3, ring))
         self.grabbed = 0
         self.grab_seconds = 0.0  # cumulative, for the benchmark
         self.diff_seconds = 0.0
         self.error: BaseException | None = None
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._first = threading.Event()
         self._thread: threading.Thread | None = None
@@ -86,8 +69,6 @@ class ScreenCapture:
         return self.final
 
     def _run(self) -> None:
-        import mss
-
         try:
             with mss.MSS(display=self.display) if self.display else mss.MSS() as sct:
                 region = self.region or dict(sct.monitors[0])
@@ -109,11 +90,11 @@ class ScreenCapture:
             self.error = exc
             self._first.set()
 
-    def _grab(self, sct: object, region: dict[str, int]) -> None:
+    def _grab(self, sct: mss.base.MSS, region: dict[str, int]) -> None:
         t0 = time.monotonic()
-        shot = sct.grab(region)  # type: ignore[attr-defined]
+        shot = sct.grab(region)
         t1 = time.monotonic()
-        raw = shot.raw  # a fresh bytearray per grab (mss copies out of its shared-memory segment)
+        raw: bytes | bytearray = shot.raw  # a fresh bytearray per grab (mss copies out of its shared memory)
         digest = xxhash.xxh3_64_intdigest(raw)
         prev = self.frames[-1] if self.frames else None
         if prev is not None and prev.raw_hash == digest and len(prev.bgra) == len(raw):
@@ -122,41 +103,15 @@ class ScreenCapture:
             changed = changed_fraction(prev.bgra, raw) if prev is not None else 1.0
         self.diff_seconds += time.monotonic() - t1
         self.grab_seconds += t1 - t0
-        frame = Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=raw, width=shot.width,
-                      height=shot.height, x=region["left"], y=region["top"], raw_hash=digest, changed=changed)
-        with self._lock:
-            self.frames.append(frame)
+        self.append(Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=raw, width=shot.width,
+                          height=shot.height, x=region["left"], y=region["top"], raw_hash=digest,
+                          changed=changed))
         self.grabbed += 1
-
-    def snapshot(self) -> list[Frame]:
-        with self._lock:
-            return list(self.frames)
-
-    def latest(self) -> Frame | None:
-        with self._lock:
-            return self.frames[-1] if self.frames else None
-
-    def pre_frame(self, t: float) -> Frame | None:
-        """The last stable frame captured strictly before ``t`` (else the last frame before ``t``)."""
-        before = [f for f in self.snapshot() if f.captured < t]
-        for f in reversed(before):
-            if f.stable:
-                return f
-        return before[-1] if before else None
-
-
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    hash: str  # xxh3-128 of the RGB pixels (the bundle's screen hash)
-    png: bytes
-    width: int
-    height: int
-    seconds: float  # convert + hash + encode time
 
 
 def encode_frame(bgra: bytes | bytearray, width: int, height: int) -> Encoded:
     t0 = time.perf_counter()
-    rgb = bgra_to_rgb(bgra, width, height)
+    rgb = bgra_to_rgb(memoryview(bgra), width, height)
     digest = frame_hash(rgb, width, height)
     png = encode_png(rgb, width, height)
     return Encoded(digest, png, width, height, time.perf_counter() - t0)

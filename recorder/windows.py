@@ -10,37 +10,24 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_right
-from dataclasses import dataclass
-from typing import Any
+
+import Xlib.display
+import Xlib.error
+import Xlib.X
+from Xlib.xobject.drawable import Window as XWindow
 
 from wf.recorder.exclusion import ExclusionRules
+from wf.recorder.focus import FocusChange, FocusHistory, WindowInfo
 
-
-@dataclass(frozen=True, slots=True)
-class WindowInfo:
-    id: int
-    title: str
-    wm_class: str | None
-    pid: int | None
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def same_focus(self, other: WindowInfo | None) -> bool:
-        """Same window with the same title (the two changes that make a `window` event)."""
-        return other is not None and other.id == self.id and other.title == self.title
+__all__ = ["FocusChange", "FocusHistory", "WindowInfo", "WindowProbe", "WindowTracker"]
 
 
 class WindowProbe:
     """Reads the focused window over its own X connection (python-xlib); one thread may use it."""
 
     def __init__(self, display: str | None = None) -> None:
-        import Xlib.display
-
         self.d = Xlib.display.Display(display)
-        self.root = self.d.screen().root
+        self.root: XWindow = self.d.screen().root
         atom = self.d.intern_atom
         self.NET_ACTIVE_WINDOW = atom("_NET_ACTIVE_WINDOW")
         self.NET_WM_NAME = atom("_NET_WM_NAME")
@@ -53,8 +40,6 @@ class WindowProbe:
 
     def focused(self) -> WindowInfo | None:
         """The focused top-level window, or None (pointer over the bare root, or a window vanished)."""
-        import Xlib.error
-
         try:
             top = self._focused_toplevel()
             if top is None:
@@ -63,10 +48,7 @@ class WindowProbe:
         except (Xlib.error.XError, Xlib.error.ConnectionClosedError):
             return None  # windows come and go between two requests: the next poll sees the new state
 
-    def _focused_toplevel(self) -> Any | None:
-        import Xlib.error
-        import Xlib.X
-
+    def _focused_toplevel(self) -> XWindow | None:
         active = self.root.get_full_property(self.NET_ACTIVE_WINDOW, Xlib.X.AnyPropertyType)
         if active is not None and len(active.value) and active.value[0]:
             try:
@@ -79,7 +61,7 @@ class WindowProbe:
             return None if isinstance(child, int) or not child.id else child
         return self._toplevel_of(focus)
 
-    def _toplevel_of(self, win: Any) -> Any | None:
+    def _toplevel_of(self, win: XWindow) -> XWindow | None:
         for _ in range(64):  # depth bound against a broken tree
             tree = win.query_tree()
             parent = tree.parent
@@ -90,11 +72,11 @@ class WindowProbe:
             win = parent
         return win
 
-    def _client_of(self, top: Any) -> Any:
+    def _client_of(self, top: XWindow) -> XWindow:
         """A reparenting WM wraps the client in a frame: the client is the descendant with WM_STATE."""
         if top.get_full_property(self.WM_STATE, 0) is not None:
             return top
-        stack = list(top.query_tree().children)
+        stack: list[XWindow] = list(top.query_tree().children)
         for _ in range(256):
             if not stack:
                 break
@@ -104,7 +86,7 @@ class WindowProbe:
             stack.extend(w.query_tree().children)
         return top
 
-    def _describe(self, client: Any, top: Any) -> WindowInfo:
+    def _describe(self, client: XWindow, top: XWindow) -> WindowInfo:
         title = None
         prop = client.get_full_property(self.NET_WM_NAME, self.UTF8_STRING)
         if prop is not None and prop.value:
@@ -117,7 +99,7 @@ class WindowProbe:
         pid_prop = client.get_full_property(self.NET_WM_PID, 0)
         pid = int(pid_prop.value[0]) if pid_prop is not None and len(pid_prop.value) else None
         geo = top.get_geometry()
-        pos = top.translate_coords(self.root, 0, 0)
+        pos = top.translate_coords(self.root.id, 0, 0)
         return WindowInfo(id=client.id, title=title, wm_class=wm_class, pid=pid,
                           x=-pos.x, y=-pos.y, width=geo.width, height=geo.height)
 
@@ -128,27 +110,14 @@ def _text(value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class FocusChange:
-    t: float
-    window: WindowInfo | None
-    excluded: bool
-
-
-class WindowTracker:
+class WindowTracker(FocusHistory):
     """Polls the focused window in its own thread; keeps the history of changes for time lookups."""
 
     def __init__(self, clock_origin: float, rules: ExclusionRules, *, interval: float = 0.1,
                  display: str | None = None) -> None:
+        super().__init__(rules, interval=interval)
         self.origin = clock_origin
-        self.rules = rules
-        self.interval = interval
         self.display = display
-        self.last_poll = -1.0  # recording time of the latest finished poll
-        self.polls = 0
-        self._changes: list[FocusChange] = []
-        self._times: list[float] = []
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._probe: WindowProbe | None = None
@@ -172,41 +141,6 @@ class WindowTracker:
             self.poll()
 
     def poll(self) -> None:
-        assert self._probe is not None
+        assert self._probe is not None, "start() opens the probe"
         info = self._probe.focused()
-        t = time.monotonic() - self.origin
-        with self._lock:
-            last = self._changes[-1].window if self._changes else None
-            changed = not self._changes or (info is None) != (last is None) or (
-                info is not None and not info.same_focus(last))
-            if changed:
-                excluded = info is not None and self.rules.matches(info.title, info.wm_class)
-                self._changes.append(FocusChange(t, info, excluded))
-                self._times.append(t)
-            self.last_poll = t
-            self.polls += 1
-
-    def changes_between(self, after: float, upto: float) -> list[FocusChange]:
-        """Focus changes seen in (after, upto]."""
-        with self._lock:
-            lo = bisect_right(self._times, after)
-            hi = bisect_right(self._times, upto)
-            return self._changes[lo:hi]
-
-    def at(self, t: float) -> FocusChange | None:
-        """The focus state polled last at or before ``t`` (the first one if ``t`` precedes every poll)."""
-        with self._lock:
-            i = bisect_right(self._times, t)
-            if i == 0:
-                return self._changes[0] if self._changes else None
-            return self._changes[i - 1]
-
-    def excluded_around(self, t: float) -> bool:
-        """Conservative: excluded if the window focused before ``t`` or the one seen right after is."""
-        with self._lock:
-            i = bisect_right(self._times, t)
-            before = self._changes[i - 1] if i else (self._changes[0] if self._changes else None)
-            after = self._changes[i] if i < len(self._changes) else None
-        if before is not None and before.excluded:
-            return True
-        return after is not None and after.excluded and after.t - t <= 2 * self.interval
+        self.observe(time.monotonic() - self.origin, info)

@@ -1,0 +1,96 @@
+"""Grabbed frames, the ring that keeps the recent ones, and the rules that pick a frame for a screen line.
+
+Pure: no display. The screen grabber (screens.py) fills a ``FrameRing``; the writer's state machine
+(merge.py) picks from a snapshot of it with :func:`pre_frame`, :func:`settled_frame` and
+:func:`last_frame_between` (docs/recording.md, *Screens*).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+STABLE_FRACTION = 0.01  # a frame differing from its predecessor in fewer pixels than this is "stable"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    seq: int
+    captured: float  # recording time when the grab had completed: the pixels are not newer than this
+    bgra: bytes | bytearray
+    width: int
+    height: int
+    x: int
+    y: int
+    raw_hash: int  # xxh3-64 of the BGRA bytes, for change detection and encode de-duplication
+    changed: float  # fraction of pixels that differ from the previous frame (1.0 for the first)
+
+    @property
+    def stable(self) -> bool:
+        return self.changed < STABLE_FRACTION
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    hash: str  # xxh3-128 of the RGB pixels (the bundle's screen hash)
+    png: bytes  # empty once stored (FrameEncoder.forget_png)
+    width: int
+    height: int
+    seconds: float  # convert + hash + encode time
+
+
+def pre_frame(frames: Sequence[Frame], t: float) -> Frame | None:
+    """The last stable frame captured strictly before ``t`` (else the last frame before ``t``)."""
+    before = [f for f in frames if f.captured < t]
+    for f in reversed(before):
+        if f.stable:
+            return f
+    return before[-1] if before else None
+
+
+def settled_frame(frames: Sequence[Frame], last_t: float, upto: float, *, timeout: float) -> Frame | None:
+    """The post screen of an action whose last event was at ``last_t``, judged with frames up to ``upto``.
+
+    The first stable frame whose predecessor was also captured after ``last_t`` (the screen settled); after
+    ``timeout`` seconds of continuous change, the newest frame; else None (not decided yet).
+    """
+    after = [f for f in frames if last_t < f.captured <= upto]
+    for prev, f in itertools.pairwise(after):
+        if f.stable and prev.captured > last_t:
+            return f
+    if after and upto - last_t > timeout:
+        return after[-1]
+    return None
+
+
+def last_frame_between(frames: Sequence[Frame], lo: float, hi: float) -> Frame | None:
+    """The newest frame captured in the open interval (lo, hi)."""
+    inside = [f for f in frames if lo < f.captured < hi]
+    return inside[-1] if inside else None
+
+
+class FrameRing:
+    """The newest ``size`` frames; one thread appends, any thread reads a snapshot."""
+
+    def __init__(self, size: int = 10) -> None:
+        self.frames: deque[Frame] = deque(maxlen=max(3, size))
+        self._lock = threading.Lock()
+
+    def append(self, frame: Frame) -> None:
+        with self._lock:
+            self.frames.append(frame)
+
+    def snapshot(self) -> list[Frame]:
+        with self._lock:
+            return list(self.frames)
+
+    def latest(self) -> Frame | None:
+        with self._lock:
+            return self.frames[-1] if self.frames else None
+
+    def pre_frame(self, t: float) -> Frame | None:
+        """:func:`pre_frame` over the frames held now."""
+        return pre_frame(self.snapshot(), t)

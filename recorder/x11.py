@@ -1,0 +1,119 @@
+"""The X11 desktop: the checks a recording needs before a bundle exists, and the X sources on it."""
+
+from __future__ import annotations
+
+import os
+
+import mss
+import mss.exception
+import Xlib.display
+import Xlib.error
+import Xlib.X
+
+from wf.bundle.errors import EnvironmentProblem
+from wf.bundle.events import Monitor, ScreenGeometry
+from wf.recorder.input import InputCapture
+from wf.recorder.options import RecordSettings
+from wf.recorder.screens import FrameEncoder, ScreenCapture
+from wf.recorder.sources import Sources
+from wf.recorder.windows import WindowTracker
+
+RING_BYTES = 64 << 20  # memory bound of the raw frame ring (7 frames at 1920×1080)
+
+
+class X11Desktop:
+    """An X display that can be opened, offers RECORD and has a known geometry."""
+
+    def __init__(self, display: str, geometry: ScreenGeometry) -> None:
+        self.display = display
+        self.name = f"x11 {display}"
+        self.geometry = geometry
+
+    def app_env(self) -> dict[str, str]:
+        return dict(os.environ, DISPLAY=self.display)
+
+    def toplevels(self) -> set[int]:
+        return mapped_toplevels(self.display)
+
+    def open_sources(self, origin: float, settings: RecordSettings) -> Sources:
+        fps = settings.options.fps
+        g = self.geometry
+        return Sources(
+            frames=ScreenCapture(origin, fps=fps, display=self.display, ring=ring_size(fps, g.width * g.height * 4)),
+            focus=WindowTracker(origin, settings.rules, display=self.display),
+            inputs=InputCapture(origin, display=self.display),
+            encoder=FrameEncoder(),
+        )
+
+
+def connect(display: str | None) -> X11Desktop:
+    """The X display ``display`` (default $DISPLAY), checked; EnvironmentProblem with a hint otherwise."""
+    name = display_name(display)
+    check_x_server(name)
+    return X11Desktop(name, screen_geometry(name))
+
+
+def display_name(display: str | None) -> str:
+    name = display or os.environ.get("DISPLAY", "")
+    if not name:
+        if os.environ.get("WAYLAND_DISPLAY"):
+            raise EnvironmentProblem("Wayland session without an X display: wf records X11 only",
+                                     hint="run under XWayland (DISPLAY set) or an X11 session")
+        raise EnvironmentProblem("no X display: DISPLAY is not set",
+                                 hint="run inside an X11 session, or start one with `Xvfb :99 & export DISPLAY=:99`")
+    return name
+
+
+def check_x_server(display: str) -> None:
+    """Fail early, before a bundle exists, when the display cannot be opened or cannot report input."""
+    try:
+        d = Xlib.display.Display(display)
+    except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError, OSError) as exc:
+        raise EnvironmentProblem(f"cannot open X display '{display}': {exc}",
+                                 hint="check DISPLAY and that the X server is running (xdpyinfo)") from None
+    try:
+        if not d.has_extension("RECORD"):
+            raise EnvironmentProblem(f"the X server on '{display}' has no RECORD extension: input cannot be "
+                                     "captured", hint="start Xvfb with '+extension RECORD', or load the "
+                                                      "'record' module in the Xorg configuration")
+    finally:
+        d.close()
+
+
+def screen_geometry(display: str) -> ScreenGeometry:
+    """The whole virtual screen and each monitor, monitors relative to the virtual screen's corner."""
+    try:
+        with mss.MSS(display=display) as sct:
+            mons = [dict(m) for m in sct.monitors]
+    except mss.exception.ScreenShotError as exc:
+        raise EnvironmentProblem(f"cannot open X display '{display}': {exc}",
+                                 hint="check DISPLAY and that the X server is running") from None
+    whole = mons[0]
+    monitors = [Monitor(x=m["left"] - whole["left"], y=m["top"] - whole["top"], width=m["width"],
+                        height=m["height"]) for m in mons[1:]] or [
+        Monitor(x=0, y=0, width=whole["width"], height=whole["height"])]
+    return ScreenGeometry(width=whole["width"], height=whole["height"], monitors=monitors, scale=1.0)
+
+
+def ring_size(fps: float, frame_bytes: int) -> int:
+    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s), at most RING_BYTES of distinct frames."""
+    return max(4, min(int(fps * 1.5) + 1, RING_BYTES // max(1, frame_bytes)))
+
+
+def mapped_toplevels(display: str) -> set[int]:
+    """Ids of the viewable children of the root window (empty when the display cannot be read)."""
+    try:
+        d = Xlib.display.Display(display)
+    except Exception:
+        return set()
+    try:
+        out = set()
+        for w in d.screen().root.query_tree().children:
+            try:
+                if w.get_attributes().map_state == Xlib.X.IsViewable:
+                    out.add(w.id)
+            except Xlib.error.XError:
+                continue
+        return out
+    finally:
+        d.close()

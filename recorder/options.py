@@ -12,7 +12,6 @@ from wf.bundle.events import Header, PlatformInfo, RecorderInfo, ScreenGeometry
 from wf.bundle.version import wf_version
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY, Hotkey
 from wf.recorder.exclusion import ExclusionRules
-from wf.recorder.frames import STABLE_FRACTION
 
 MAX_FPS = 60.0
 
@@ -77,8 +76,9 @@ def _launch_argv(cmd: str | None) -> list[str] | None:
     return argv
 
 
-def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeometry, started: str) -> Header:
-    """The bundle's first line; ``display`` names the desktop (``x11 :99``)."""
+def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeometry, started: str,
+                 capture: dict[str, object]) -> Header:
+    """The bundle's first line; ``display`` names the desktop (``x11 :99``), ``capture`` how its sources work."""
     opts, hk = settings.options, settings.hotkeys
     options: dict[str, object] = {
         "fps": opts.fps,
@@ -88,9 +88,7 @@ def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeom
         "exclude_window": settings.rules.specs,
         "config": opts.config,
         "duration": opts.duration,
-        "stable_fraction": STABLE_FRACTION,
-        "input": "x11-record",
-        "encoder": "png",
+        **capture,
     }
     return Header(
         format="wf-bundle", version=1, started=started,

@@ -140,7 +140,8 @@ class Recorder:
         origin = time.monotonic()
         started = datetime.now(UTC).isoformat()
         sources = desktop.open_sources(origin, self.settings)
-        header = build_header(self.settings, display=desktop.name, geometry=desktop.geometry, started=started)
+        header = build_header(self.settings, display=desktop.name, geometry=desktop.geometry, started=started,
+                              capture=sources.header_options)
         writer = BundleWriter(self.settings.out, header, flush_interval=FLUSH_INTERVAL)
         merger = Merger(hotkeys=self.settings.hotkeys, exclusions=bool(self.settings.rules),
                         frames=sources.frames, focus=sources.focus, inputs=sources.inputs,

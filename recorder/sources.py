@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from wf.bundle.events import Event, ScreenGeometry
@@ -103,6 +103,9 @@ class Sources:
     focus: FocusSource
     inputs: InputSource
     encoder: FrameEncoding
+    # What the header's recorder options say about how these capture (e.g. {"input": "x11-record"}), so a
+    # different source says so in the bundle it recorded.
+    header_options: dict[str, object] = field(default_factory=dict)
 
 
 class Desktop(Protocol):

@@ -12,6 +12,7 @@ import Xlib.X
 
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Monitor, ScreenGeometry
+from wf.recorder.frames import STABLE_FRACTION
 from wf.recorder.input import InputCapture
 from wf.recorder.options import RecordSettings
 from wf.recorder.screens import FrameEncoder, ScreenCapture
@@ -43,6 +44,7 @@ class X11Desktop:
             focus=WindowTracker(origin, settings.rules, display=self.display),
             inputs=InputCapture(origin, display=self.display),
             encoder=FrameEncoder(),
+            header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png"},
         )
 
 

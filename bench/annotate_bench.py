@@ -11,14 +11,16 @@ from pathlib import Path
 
 import orjson
 
-from wf.bundle.annotations import Change, annotate, load_annotations, to_record
+from wf.bundle.annotation_log import annotate, load_annotations, to_record
+from wf.bundle.annotations import Change
 from wf.bundle.events import Header, Monitor, PlatformInfo, RecorderInfo, ScreenGeometry
 from wf.bundle.reader import Bundle
 from wf.bundle.writer import BundleWriter
 
 WRITER = """
 import sys
-from wf.bundle.annotations import Change, annotate
+from wf.bundle.annotation_log import annotate
+from wf.bundle.annotations import Change
 from wf.bundle.reader import Bundle
 b = Bundle.open(sys.argv[1])
 for i in range(int(sys.argv[2])):

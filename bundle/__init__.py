@@ -1,6 +1,6 @@
 """The bundle: wf's on-disk contract between recorder, replayer, annotator and exporters."""
 
-from wf.bundle.errors import BadInput, BundleError, CheckFailed, EnvironmentProblem, ExitCode, WfError
+from wf.bundle.errors import BadInput, BundleError, Category, CheckFailed, EnvironmentProblem, Interrupted, WfError
 from wf.bundle.events import FORMAT_VERSION, Event, Header
 from wf.bundle.reader import Bundle
 from wf.bundle.writer import BundleWriter
@@ -11,10 +11,11 @@ __all__ = [
     "Bundle",
     "BundleError",
     "BundleWriter",
+    "Category",
     "CheckFailed",
     "EnvironmentProblem",
     "Event",
-    "ExitCode",
     "Header",
+    "Interrupted",
     "WfError",
 ]

@@ -1,27 +1,29 @@
-"""The one exit-code enum and the exceptions that map onto it.
+"""The exceptions wf reports as one line, each with the category of problem it is.
 
-Library code raises these; ``wf.cli.main`` is the single place that turns them
-into a one-line message on stderr and a process exit status.
+Library code raises these. What a category means to a process (its exit status) is the command line's
+business: ``wf.cli.exit`` is the single place that maps categories to exit codes.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import Enum
 from pathlib import Path
+from typing import ClassVar
 
 
-class ExitCode(IntEnum):
-    OK = 0
-    CHECK_FAILED = 1  # validation found a defect, or a replay's fidelity verdict failed
-    BAD_INPUT = 2  # bad usage, or an unreadable / malformed bundle
-    ENVIRONMENT = 3  # no display, a missing tool, an unwritable or full disk
-    INTERRUPTED = 130  # Ctrl+C
+class Category(Enum):
+    """What kind of problem an error is, independent of how a front end reports it."""
+
+    BAD_INPUT = "bad input"  # bad usage, or an unreadable / malformed bundle or file
+    CHECK_FAILED = "check failed"  # a readable thing was checked and found wanting
+    ENVIRONMENT = "environment"  # no display, a missing tool, an unwritable or full disk
+    INTERRUPTED = "interrupted"  # stopped from outside (Ctrl+C, somebody moved the pointer)
 
 
 class WfError(Exception):
     """Base of every error wf reports as one line (never a traceback)."""
 
-    exit_code: ExitCode = ExitCode.BAD_INPUT
+    category: ClassVar[Category] = Category.BAD_INPUT
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -30,15 +32,21 @@ class WfError(Exception):
 
 
 class BadInput(WfError):
-    exit_code = ExitCode.BAD_INPUT
+    category = Category.BAD_INPUT
 
 
 class CheckFailed(WfError):
-    exit_code = ExitCode.CHECK_FAILED
+    category = Category.CHECK_FAILED
 
 
 class EnvironmentProblem(WfError):
-    exit_code = ExitCode.ENVIRONMENT
+    category = Category.ENVIRONMENT
+
+
+class Interrupted(WfError):
+    """Work stopped from outside before it was done (e.g. a person took the pointer during a replay)."""
+
+    category = Category.INTERRUPTED
 
 
 class BundleError(BadInput):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import msgspec
 
-from wf.bundle.events import Mark, Screen, Stop, Window
+from wf.bundle.events import Event, Mark, Screen, Stop, Window
 from wf.bundle.reader import Bundle
 
 
@@ -41,7 +41,7 @@ def disk_bytes(root: Path) -> int:
 
 
 def summarize(bundle: Bundle) -> Summary:
-    counts: Counter[str] = Counter()
+    counts: Counter[type[Event]] = Counter()
     files: set[str] = set()
     marks: list[MarkInfo] = []
     titles: dict[str, None] = {}
@@ -50,18 +50,17 @@ def summarize(bundle: Bundle) -> Summary:
     n = 0
     for ev in bundle.events():
         n += 1
-        kind = type(ev)
-        counts[kind] += 1
+        counts[type(ev)] += 1
         last_t = ev.t
-        if kind is Screen:
-            files.add(ev.path)  # type: ignore[union-attr]
-        elif kind is Mark:
-            marks.append(MarkInfo(ev.t, ev.label))  # type: ignore[union-attr]
-        elif kind is Window:
-            if ev.title:  # type: ignore[union-attr]  # '' is the bare root: no window under the pointer
-                titles.setdefault(ev.title, None)  # type: ignore[union-attr]
-        elif kind is Stop:
-            stop = ev  # type: ignore[assignment]
+        if isinstance(ev, Screen):
+            files.add(ev.path)
+        elif isinstance(ev, Mark):
+            marks.append(MarkInfo(ev.t, ev.label))
+        elif isinstance(ev, Window):
+            if ev.title:  # '' is the bare root: no window under the pointer
+                titles.setdefault(ev.title, None)
+        elif isinstance(ev, Stop):
+            stop = ev
     h = bundle.header
     return Summary(
         path=str(bundle.path),
@@ -71,7 +70,7 @@ def summarize(bundle: Bundle) -> Summary:
         screen=msgspec.to_builtins(h.screen),
         task=h.task,
         launch=h.launch,
-        counts={k.__struct_config__.tag: v for k, v in counts.items()},  # type: ignore[attr-defined]
+        counts={str(k.__struct_config__.tag): v for k, v in counts.items()},
         events=n,
         screens=len(files),
         screen_events=counts[Screen],

@@ -10,17 +10,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wf.bundle.annotations import (
-    OUTCOMES,
-    Annotations,
-    Change,
-    annotate,
-    annotation_rows,
-    load_annotations,
-    parse_import,
-    read_log,
-    to_record,
-)
+from wf.bundle.actions import load_actions
+from wf.bundle.annotation_log import annotate, load_annotations, parse_import, read_log, to_record
+from wf.bundle.annotations import Annotations, Change, Outcome, annotation_rows, check_tag, check_values
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
 from wf.cli.console import err, out, print_json, warn
@@ -37,26 +29,31 @@ HELP = (
 
 
 def command(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory.")],
-    task: Annotated[str | None, typer.Option("--task", help="The task instruction (\"\" clears it).")] = None,
-    outcome: Annotated[str | None, typer.Option("--outcome", help=f"One of {'|'.join(OUTCOMES)}.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Add a tag (repeatable).")] = None,
-    untag: Annotated[list[str] | None, typer.Option("--untag", help="Remove a tag (repeatable).")] = None,
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Bundle directory.")],
+    task: Annotated[str | None, typer.Option("--task", metavar="TEXT",
+                                             help="The task instruction (\"\" clears it).")] = None,
+    outcome: Annotated[Outcome | None, typer.Option("--outcome", help="How the demonstration ended.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", metavar="TAG", help="Add a tag (repeatable).")] = None,
+    untag: Annotated[list[str] | None, typer.Option("--untag", metavar="TAG",
+                                                    help="Remove a tag (repeatable).")] = None,
     quality: Annotated[int | None,
-                       typer.Option("--quality", help="Demonstration quality, 1 (poor) to 5.")] = None,
-    step: Annotated[list[int] | None, typer.Option("--step", help="Step to annotate (repeatable).")] = None,
-    note: Annotated[str | None, typer.Option("--note", help="With --step: a note (\"\" clears it).")] = None,
+                       typer.Option("--quality", metavar="1-5",
+                                    help="Demonstration quality, 1 (poor) to 5.")] = None,
+    step: Annotated[list[int] | None, typer.Option("--step", metavar="N",
+                                                   help="Step to annotate (repeatable).")] = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
+                                             help="With --step: a note (\"\" clears it).")] = None,
     thought: Annotated[str | None,
-                       typer.Option("--thought", help="With --step: the person's reasoning.")] = None,
+                       typer.Option("--thought", metavar="TEXT", help="With --step: the person's reasoning.")] = None,
     label: Annotated[str | None,
-                     typer.Option("--label", help="With --step: a short name for the step.")] = None,
+                     typer.Option("--label", metavar="TEXT", help="With --step: a short name for the step.")] = None,
     drop: Annotated[bool,
                     typer.Option("--drop", help="With --step: leave it out of exports/replay.")] = False,
     keep: Annotated[bool, typer.Option("--keep", help="With --step: keep the step (undo --drop).")] = False,
     from_file: Annotated[Path | None,
-                         typer.Option("--from", help="Import annotation records from JSONL.")] = None,
+                         typer.Option("--from", metavar="FILE", help="Import annotation records from JSONL.")] = None,
     author: Annotated[str | None,
-                      typer.Option("--author", help="Author of the records (default $USER).")] = None,
+                      typer.Option("--author", metavar="NAME", help="Author of the records (default $USER).")] = None,
     interactive: Annotated[bool,
                            typer.Option("-i", "--interactive", help="Open the terminal editor.")] = False,
     history: Annotated[bool, typer.Option("--history", help="Print every record of the log.")] = False,
@@ -92,14 +89,10 @@ def command(
     return 0
 
 
-def _changes(task: str | None, outcome: str | None, tags: list[str], untags: list[str],
+def _changes(task: str | None, outcome: Outcome | None, tags: list[str], untags: list[str],
              quality: int | None, steps: list[int], note: str | None, thought: str | None,
              label: str | None, drop: bool, keep: bool) -> list[Change]:
     """Turn the options into validated changes (one for the episode, one per step)."""
-    from wf.bundle.annotations import check_values
-
-    if outcome is not None and outcome not in OUTCOMES:
-        raise BadInput(f"unknown outcome {outcome!r}", hint=f"use one of: {', '.join(OUTCOMES)}")
     if quality is not None and not 1 <= quality <= 5:
         raise BadInput(f"--quality {quality} is out of range", hint="quality is an integer from 1 to 5")
     if drop and keep:
@@ -126,8 +119,6 @@ def _changes(task: str | None, outcome: str | None, tags: list[str], untags: lis
 
 
 def _norm_tags(tags: list[str]) -> list[str]:
-    from wf.bundle.annotations import check_tag
-
     try:
         return list(dict.fromkeys(check_tag(t) for t in tags))
     except ValueError as exc:
@@ -135,8 +126,6 @@ def _norm_tags(tags: list[str]) -> list[str]:
 
 
 def _count_actions(b: Bundle) -> int:
-    from wf.bundle.actions import load_actions
-
     return len(load_actions(b))
 
 
@@ -144,7 +133,7 @@ def _interactive(b: Bundle, author: str | None) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput("-i needs an interactive terminal",
                        hint="use the scriptable options (--task, --step N --note …) in scripts")
-    from wf.cli.annotate_tui import run_tui
+    from wf.cli.annotate_tui import run_tui  # textual takes ~0.3 s to import: only for -i
 
     return run_tui(b, author=author)
 

@@ -13,22 +13,18 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from wf.bundle.annotations import (
-    OUTCOMES,
-    Annotations,
-    Change,
-    annotate,
-    check_tag,
-    load_annotations,
-)
+from wf.bundle.actions import Action, load_actions
+from wf.bundle.annotation_log import annotate, load_annotations
+from wf.bundle.annotations import OUTCOMES, Annotations, Change, check_tag
 from wf.bundle.errors import WfError
 from wf.bundle.reader import Bundle
 
@@ -92,7 +88,7 @@ class AnnotateApp(App[int]):
         Binding("q", "quit", "quit"),
     ]
 
-    def __init__(self, bundle: Bundle, actions: Sequence[Any], *, author: str | None = None,
+    def __init__(self, bundle: Bundle, actions: Sequence[Action], *, author: str | None = None,
                  opener: Opener = open_files) -> None:
         super().__init__()
         self.bundle = bundle
@@ -204,7 +200,7 @@ class AnnotateApp(App[int]):
         self._show_step()
         return True
 
-    def _focus(self, widget: Input | DataTable) -> None:
+    def _focus(self, widget: Input | DataTable[str]) -> None:
         # Immediately, not via Widget.focus()'s call_later: keys typed right after `e` must land
         # in the field, not in the step list (fast typists, pasted input over SSH).
         self.screen.set_focus(widget)
@@ -219,7 +215,7 @@ class AnnotateApp(App[int]):
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_step()
 
-    def on_descendant_focus(self, event: Any) -> None:
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
         if isinstance(event.widget, Input) and event.widget.id in STEP_FIELDS:
             self._editing_step = self.current
 
@@ -331,8 +327,6 @@ class AnnotateApp(App[int]):
 
 def run_tui(bundle: Bundle, *, author: str | None = None) -> int:
     """Load the steps and run the editor in the terminal; returns the exit code."""
-    from wf.bundle.actions import load_actions
-
     actions = load_actions(bundle)
     AnnotateApp(bundle, actions, author=author).run()
     return 0

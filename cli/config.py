@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wf.bundle.errors import BadInput
 from wf.cli.console import out, print_json
 from wf.recorder.config import CONFIG_ENV, config_location, load_config
 from wf.recorder.privacy_defaults import DEFAULT_RULES
@@ -17,19 +16,15 @@ HELP = (
     "Show the configuration `wf record` uses: `wf config show [--json]` prints the effective settings "
     "(fps, hotkeys, window exclusions) and the file they came from; `wf config path` prints the file "
     f"looked for (${CONFIG_ENV}, else $XDG_CONFIG_HOME/wf/config.toml, else ~/.config/wf/config.toml).\n\n"
-    "The file is TOML with tables [record] fps, [hotkeys] stop/pause/mark and [privacy] exclude_windows, "
+    "The file is TOML with tables \\[record] fps, \\[hotkeys] stop/pause/mark and \\[privacy] exclude_windows, "
     "default_exclusions, skip_defaults; see docs/privacy.md."
 )
 
-ACTIONS = ("show", "path")
-
-
 def command(
-    action: Annotated[str, typer.Argument(help="show | path")] = "show",
+    action: Annotated[Literal["show", "path"], typer.Argument(
+        metavar="ACTION", help="What to print: the settings, or the file looked for.")] = "show",
     json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> int:
-    if action not in ACTIONS:
-        raise BadInput(f"unknown action {action!r}", hint="use `wf config show` or `wf config path`")
     where, why = config_location()
     if action == "path":
         if json:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from wf.bundle.errors import ExitCode
+from wf.cli.choices import Coords
 from wf.cli.console import err, human_bytes, print_json, warn
-from wf.export.pipeline import DEFAULT_SHARD_MB, FORMATS, ExportOptions, Manifest, export
+from wf.cli.exit import ExitCode
+from wf.export.formats import FormatName
+from wf.export.images import ImageFormat
+from wf.export.pipeline import DEFAULT_SHARD_MB, ExportOptions, Manifest, export
 
 HELP = (
     "Export bundles as a training dataset: one row per step (screen before and after, instruction, action "
@@ -26,24 +30,27 @@ HELP = (
 
 
 def command(
-    bundles: list[Path] = typer.Argument(..., help="Bundle directories, exported in this order."),
-    format: str = typer.Option(..., "--format", "-f", help=f"One of: {', '.join(FORMATS)}."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory (new or empty)."),
-    coords: str | None = typer.Option(None, "--coords",
-                                      help="pixels | unit (0–1) | k1000 (0–1000). Default: the format's "
-                                           "convention (unit for agentnet, pixels otherwise)."),
-    include_dropped: bool = typer.Option(False, "--include-dropped", help="Keep steps annotated as dropped."),
-    shard_size: float = typer.Option(DEFAULT_SHARD_MB, "--shard-size", metavar="MB",
-                                     help="Largest Parquet/WebDataset shard, in MiB."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Bundles read in parallel (processes)."),
-    image_format: str | None = typer.Option(None, "--image-format",
-                                            help="png | webp (lossless). Default: the stored PNGs as-is."),
-    max_side: int | None = typer.Option(None, "--max-side", metavar="PX",
-                                        help="Downscale screenshots so their longer side is at most PX."),
-    history: int = typer.Option(5, "--history", metavar="K", help="Previous actions given as text per step."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid",
-                                      help="Exit 0 even when invalid bundles were skipped."),
-    json: bool = typer.Option(False, "--json", help="Print the manifest as JSON on stdout."),
+    bundles: Annotated[list[Path], typer.Argument(metavar="BUNDLE...",
+                                                  help="Bundle directories, exported in this order.")],
+    format: Annotated[FormatName, typer.Option("--format", "-f", help="The dataset format (docs/export.md).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory (new or empty).")],
+    coords: Annotated[Coords | None, typer.Option("--coords", help="pixels, unit (0–1) or k1000 (0–1000). Default: "
+                                                  "the format's convention (unit for agentnet, pixels otherwise)."
+                                                  )] = None,
+    include_dropped: Annotated[bool, typer.Option("--include-dropped",
+                                                  help="Keep steps annotated as dropped.")] = False,
+    shard_size: Annotated[float, typer.Option("--shard-size", metavar="MB",
+                                              help="Largest Parquet/WebDataset shard, in MiB.")] = DEFAULT_SHARD_MB,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Bundles read in parallel (processes).")] = 1,
+    image_format: Annotated[ImageFormat | None, typer.Option("--image-format", help="Re-encode screenshots "
+                                                             "(lossless). Default: the stored PNGs as-is.")] = None,
+    max_side: Annotated[int | None, typer.Option("--max-side", metavar="PX", help="Downscale screenshots so their "
+                                                 "longer side is at most PX.")] = None,
+    history: Annotated[int, typer.Option("--history", metavar="K",
+                                         help="Previous actions given as text per step.")] = 5,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
+                                               help="Exit 0 even when invalid bundles were skipped.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON on stdout.")] = False,
 ) -> int:
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wf.bundle.actions import COORDS, Action, load_actions, to_pyautogui_program
-from wf.bundle.annotations import Annotations, NewerAnnotationsError, annotation_rows, load_annotations, step_summary
-from wf.bundle.errors import BadInput
+from wf.bundle.actions import Action, load_actions, to_pyautogui_program
+from wf.bundle.annotation_log import NewerAnnotationsError, load_annotations
+from wf.bundle.annotations import Annotations, annotation_rows, step_summary
 from wf.bundle.reader import Bundle
 from wf.bundle.summary import Summary, summarize
+from wf.cli.choices import Coords
 from wf.cli.console import human_bytes, out, print_json, warn
 
 HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks.
@@ -25,17 +27,16 @@ HELP = """Summarise a bundle: duration, screen size, event counts, screens, size
 
 
 def command(
-    bundle: Path = typer.Argument(..., help="Bundle directory."),
-    json: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of a table."),
-    actions: bool = typer.Option(False, "--actions", help="List the reduced agent actions (steps)."),
-    pyautogui: bool = typer.Option(False, "--pyautogui", help="Print a pyautogui replay script of the steps."),
-    coords: str = typer.Option("pixels", "--coords",
-                               help="Coordinates for --pyautogui: pixels, unit (0-1) or k1000 (0-1000)."),
-    timing: bool = typer.Option(True, "--timing/--no-timing",
-                                help="With --pyautogui: sleep the recorded gaps between steps."),
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Bundle directory.")],
+    json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")] = False,
+    actions: Annotated[bool, typer.Option("--actions", help="List the reduced agent actions (steps).")] = False,
+    pyautogui: Annotated[bool, typer.Option("--pyautogui",
+                                            help="Print a pyautogui replay script of the steps.")] = False,
+    coords: Annotated[Coords, typer.Option("--coords", help="Coordinates for --pyautogui: pixels, unit (0–1) or "
+                                           "k1000 (0–1000).")] = "pixels",
+    timing: Annotated[bool, typer.Option("--timing/--no-timing",
+                                         help="With --pyautogui: sleep the recorded gaps between steps.")] = True,
 ) -> int:
-    if coords not in COORDS:
-        raise BadInput(f"unknown --coords {coords!r}", hint=f"use one of {', '.join(COORDS)}")
     b = Bundle.open(bundle)
     if pyautogui:
         steps = load_actions(b)

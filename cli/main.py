@@ -1,28 +1,47 @@
-"""The `wf` command: argument parsing only; the work lives in wf.bundle, wf.recorder, wf.replayer."""
+"""The `wf` command: one module per command, registered here, and the one boundary that turns errors
+into exit codes. The work lives in wf.bundle, wf.recorder, wf.replayer, wf.export, wf.redact, wf.view."""
 
 from __future__ import annotations
 
 import os
 import sys
 import warnings
+from collections.abc import Callable
 
 import typer
+import typer.core
 from rich.markup import escape
+from typer._click.core import Context, Parameter  # typer ≥ 0.29 vendors click: the API TyperCommand extends
 from typer.exceptions import TyperException
 
-from wf.bundle.errors import ExitCode, WfError
+from wf.bundle.errors import WfError
 from wf.bundle.version import wf_version
-from wf.cli import inspect, validate
+from wf.cli import annotate, config, export, inspect, record, redact, replay, validate, view
 from wf.cli.console import err
+from wf.cli.exit import EXIT_CODES_HELP, ExitCode, for_error
 
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ok · 1 check failed (validation or fidelity) · 2 bad usage or bad input · "
-    "3 environment problem (no display, missing tool, disk) · 130 interrupted · 70 internal error (a bug)."
-)
-INTERNAL_ERROR = 70
+
+def _no_flag_placeholders(params: list[Parameter]) -> list[Parameter]:
+    """A flag takes no value, so its help shows none (typer's rich help would print ``<bool>``)."""
+    for p in params:
+        if isinstance(p, typer.core.TyperOption) and (p.is_flag or p.count) and p.metavar is None:
+            p.metavar = ""
+    return params
+
+
+class WfCommand(typer.core.TyperCommand):
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _no_flag_placeholders(super().get_params(ctx))
+
+
+class WfGroup(typer.core.TyperGroup):
+    def get_params(self, ctx: Context) -> list[Parameter]:
+        return _no_flag_placeholders(super().get_params(ctx))
+
 
 app = typer.Typer(
     name="wf",
+    cls=WfGroup,
     help="Record desktop task demonstrations as agent training data, and prove them by replay.\n\n"
     + EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -51,36 +70,37 @@ def _reflow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
 
 
-def _register(name: str, module: object) -> None:
-    app.command(name, help=_reflow(module.HELP), epilog=EXIT_CODES_HELP)(module.command)  # type: ignore[attr-defined]
+def _register(name: str, help_text: str, command: Callable[..., int]) -> None:
+    app.command(name, cls=WfCommand, help=_reflow(help_text), epilog=EXIT_CODES_HELP)(command)
 
 
-_register("validate", validate)
-_register("inspect", inspect)
-
-
-def _register_optional() -> None:
-    """Commands from later modules; each registers itself if present (keeps this file flat)."""
-    import importlib
-
-    for name in ("record", "replay", "annotate", "view", "redact", "export", "config"):
-        try:
-            mod = importlib.import_module(f"wf.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"wf.cli.{name}":
-                continue
-            raise
-        _register(name, mod)
-
-
-_register_optional()
+_register("record", record.HELP, record.command)
+_register("replay", replay.HELP, replay.command)
+_register("validate", validate.HELP, validate.command)
+_register("inspect", inspect.HELP, inspect.command)
+_register("annotate", annotate.HELP, annotate.command)
+_register("view", view.HELP, view.command)
+_register("redact", redact.HELP, redact.command)
+_register("export", export.HELP, export.command)
+_register("config", config.HELP, config.command)
 
 
 def report_error(exc: WfError) -> int:
     err.print(f"[bold red]wf: error:[/] {escape(exc.message)}")
     if exc.hint:
         err.print(f"[dim]hint: {escape(exc.hint)}[/]")
-    return int(exc.exit_code)
+    return int(for_error(exc))
+
+
+def report_usage_error(exc: TyperException) -> int:
+    """A usage error from the parser as one line and a hint, like every other error."""
+    # typer's coercion reports a bad choice as "Value error, 'x' is not one of …": the prefix says nothing
+    message = exc.format_message().replace("Value error, ", "")
+    err.print(f"[bold red]wf: error:[/] {escape(message)}")
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if isinstance(ctx, Context) else "wf"
+    err.print(f"[dim]hint: see `{escape(where)} --help`[/]")
+    return int(ExitCode.BAD_INPUT)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -97,12 +117,7 @@ def run(argv: list[str] | None = None) -> int:
             err.print("wf: interrupted")
             return int(ExitCode.INTERRUPTED)
         except TyperException as exc:  # usage errors from the vendored click
-            show = getattr(exc, "show", None)
-            if show:
-                show(file=sys.stderr)
-            else:
-                err.print(f"wf: error: {escape(exc.message)}")
-            return int(ExitCode.BAD_INPUT)
+            return report_usage_error(exc)
         except KeyboardInterrupt:
             err.print("wf: interrupted")
             return int(ExitCode.INTERRUPTED)
@@ -113,7 +128,7 @@ def run(argv: list[str] | None = None) -> int:
                 raise
             err.print(f"[bold red]wf: internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
             err.print("[dim]hint: this is a bug in wf; rerun with WF_DEBUG=1 for the traceback and report it[/]")
-            return INTERNAL_ERROR
+            return int(ExitCode.INTERNAL_ERROR)
     return int(result) if isinstance(result, int) else 0
 
 

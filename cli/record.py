@@ -10,8 +10,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from wf.bundle.errors import ExitCode
 from wf.cli.console import err, human_bytes, warn
+from wf.cli.exit import ExitCode
 from wf.recorder.config import load_config
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY
 from wf.recorder.options import RecordOptions, check_options, describe_capture

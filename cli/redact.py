@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wf.bundle.errors import ExitCode
 from wf.bundle.reader import Bundle
+from wf.bundle.version import wf_version
+from wf.cli.choices import ScrubPreset
 from wf.cli.console import err, print_json, warn
-from wf.redact.presets import PRESETS
+from wf.cli.exit import ExitCode
 from wf.redact.redactor import RedactReport, redact_bundle
 from wf.redact.spec import build_spec
 
@@ -32,25 +33,26 @@ HELP = (
 
 
 def command(
-    bundle: Annotated[Path, typer.Argument(help="Source bundle directory (only read).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="New bundle directory (must not exist or be empty).")],
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Source bundle directory (only read).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="NEW",
+                                      help="New bundle directory (must not exist or be empty).")],
     mask_window: Annotated[list[str] | None, typer.Option(
-        "--mask-window", help="Regex on window title or WM class: mask it and redact its keys (repeatable).")] = None,
+        "--mask-window", metavar="REGEX",
+        help="Regex on window title or WM class: mask it and redact its keys (repeatable).")] = None,
     mask_rect: Annotated[list[str] | None, typer.Option(
-        "--mask-rect", help="X,Y,W,H\\[@T1-T2]: fill this rectangle in screens (repeatable).")] = None,
+        "--mask-rect", metavar="X,Y,W,H[@T1-T2]",
+        help="Fill this rectangle in the screens (captured from T1 to T2 s, if given; repeatable).")] = None,
     scrub: Annotated[list[str] | None, typer.Option(
-        "--scrub", help="Regex of text to scrub (repeatable).")] = None,
-    scrub_preset: Annotated[list[str] | None, typer.Option(
-        "--scrub-preset", help=f"Named set of scrub patterns: {', '.join(PRESETS)} (repeatable).")] = None,
+        "--scrub", metavar="REGEX", help="Regex of text to scrub (repeatable).")] = None,
+    scrub_preset: Annotated[list[ScrubPreset] | None, typer.Option(
+        "--scrub-preset", help="Named set of scrub patterns (repeatable).")] = None,
     drop_steps: Annotated[list[str] | None, typer.Option(
-        "--drop-steps", help="A:B (B exclusive) or N: remove these steps (repeatable).")] = None,
+        "--drop-steps", metavar="A:B", help="A:B (B exclusive) or N: remove these steps (repeatable).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> int:
-    spec = build_spec(scrub=scrub or [], presets=scrub_preset or [], mask_windows=mask_window or [],
+    spec = build_spec(scrub=scrub or [], presets=[p.value for p in scrub_preset or []], mask_windows=mask_window or [],
                       rects=mask_rect or [], drop_steps=drop_steps or [])
     src = Bundle.open(bundle)
-    from wf.bundle.version import wf_version
-
     report = redact_bundle(src, out, spec, wf_version=wf_version())
     if json:
         print_json(report.to_json())

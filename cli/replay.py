@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
+from typing import Annotated
 
-import orjson
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from wf.bundle.errors import BadInput, ExitCode
+from wf.bundle.actions import reduce_events, to_pyautogui_program
+from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
+from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report
 from wf.cli.console import err, print_json, warn
+from wf.cli.exit import ExitCode
+from wf.replayer.driver import PrintSink
+from wf.replayer.options import ReplayOptions, ScaleMode
+from wf.replayer.plan import build_plan
 
 HELP = """Replay a bundle with pyautogui/XTest on an exact schedule and print a fidelity verdict.
 
@@ -41,7 +48,7 @@ def parse_steps(spec: str | None) -> tuple[int | None, int | None] | None:
     return first, end
 
 
-def parse_region(spec: str) -> tuple[int, int, int, int]:
+def parse_region(spec: str) -> Box:
     try:
         x, y, w, h = (int(v) for v in spec.split(","))
     except ValueError:
@@ -55,8 +62,6 @@ def event_range(bundle: Bundle, steps: tuple[int | None, int | None] | None) -> 
     """Action steps ``[A, B)`` → the raw event range they cover (inclusive)."""
     if steps is None:
         return 0, None
-    from wf.bundle.actions import reduce_events
-
     actions = reduce_events(bundle.events())
     if not actions:
         raise BadInput("--steps: this bundle has no actions")
@@ -68,42 +73,44 @@ def event_range(bundle: Bundle, steps: tuple[int | None, int | None] | None) -> 
 
 
 def command(
-    bundle: Path = typer.Argument(..., help="Bundle directory."),
-    level: str = typer.Option("events", "--level", help="events: the raw stream, exact (default); "
-                              "actions: the reduced actions with pyautogui's high-level calls."),
-    speed: float = typer.Option(1.0, "--speed", help="Time scale: 2 replays twice as fast."),
-    max_gap: float | None = typer.Option(None, "--max-gap", help="Cap idle stretches at this many seconds."),
-    sync: str = typer.Option("none", "--sync", help="screen: before each action wait until the live screen "
-                             "matches the recorded pre-action screen (waiting shifts the schedule)."),
-    sync_timeout: float = typer.Option(10.0, "--sync-timeout", help="Longest wait for a screen (seconds)."),
-    xvfb: bool = typer.Option(False, "--xvfb", help="Replay on a private virtual display of the recorded size."),
-    launch: str | None = typer.Option(None, "--launch", help="Start this app first and wait for its first "
-                                      "recorded screen (default: the launch command in the bundle; '' for none)."),
-    scale: str = typer.Option("none", "--scale", help="auto: rescale coordinates when the screen size differs."),
-    threshold: list[str] = typer.Option([], "--threshold", help="Override a verdict threshold, NAME=VALUE "
-                                        "(repeatable; names in docs/replay.md)."),
-    report: Path | None = typer.Option(None, "--report", help="Write the JSON report here; replayed screens go "
-                                       "to a directory next to it."),
-    json: bool = typer.Option(False, "--json", help="Print the JSON report on stdout."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the pyautogui program instead of running it."),
-    steps: str | None = typer.Option(None, "--steps", help="Replay only action steps A:B (B exclusive)."),
-    ignore_region: list[str] = typer.Option([], "--ignore-region", help="X,Y,W,H of a screen region that "
-                                            "changes by itself (a clock): never compared (repeatable)."),
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Bundle directory.")],
+    level: Annotated[Level, typer.Option("--level", help="events: the raw stream, exact; actions: the reduced "
+                                         "actions with pyautogui's high-level calls.")] = "events",
+    speed: Annotated[float, typer.Option("--speed", metavar="F", help="Time scale: 2 replays twice as fast.")] = 1.0,
+    max_gap: Annotated[float | None, typer.Option("--max-gap", metavar="SEC",
+                                                  help="Cap idle stretches at this many seconds.")] = None,
+    sync: Annotated[SyncMode, typer.Option("--sync", help="screen: before each action wait until the live screen "
+                                           "matches the recorded pre-action screen (waiting shifts the schedule)."
+                                           )] = "none",
+    sync_timeout: Annotated[float, typer.Option("--sync-timeout", metavar="SEC",
+                                                help="Longest wait for a screen.")] = 10.0,
+    xvfb: Annotated[bool, typer.Option("--xvfb", help="Replay on a private virtual display of the recorded size."
+                                       )] = False,
+    launch: Annotated[str | None, typer.Option("--launch", metavar="CMD", help="Start this app first and wait for "
+                                               "its first recorded screen (default: the launch command in the "
+                                               "bundle; '' for none).")] = None,
+    scale: Annotated[ScaleMode, typer.Option("--scale", help="auto: rescale coordinates when the screen size "
+                                             "differs; none: a different size is an error.")] = "none",
+    threshold: Annotated[list[str] | None, typer.Option("--threshold", metavar="NAME=VALUE", help="Override a "
+                                                        "verdict threshold (repeatable; names in docs/replay.md)."
+                                                        )] = None,
+    report: Annotated[Path | None, typer.Option("--report", metavar="FILE", help="Write the JSON report here; "
+                                                "replayed screens go to a directory next to it.")] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print the JSON report on stdout.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the pyautogui program instead of running it."
+                                          )] = False,
+    steps: Annotated[str | None, typer.Option("--steps", metavar="A:B",
+                                              help="Replay only action steps A to B-1.")] = None,
+    ignore_region: Annotated[list[str] | None, typer.Option("--ignore-region", metavar="X,Y,W,H", help="A screen "
+                                                            "region that changes by itself (a clock): never "
+                                                            "compared (repeatable).")] = None,
 ) -> int:
-    from wf.replayer.fidelity import Thresholds
-
-    if level not in ("events", "actions"):
-        raise BadInput(f"bad --level {level!r}", hint="use --level events or --level actions")
-    if sync not in ("none", "screen"):
-        raise BadInput(f"bad --sync {sync!r}", hint="use --sync none or --sync screen")
     if speed <= 0:
         raise BadInput("--speed must be positive")
     if max_gap is not None and max_gap < 0:
         raise BadInput("--max-gap must be ≥ 0")
-    if scale not in ("auto", "none"):
-        raise BadInput(f"bad --scale {scale!r}", hint="use --scale auto or --scale none")
-    thresholds = Thresholds.parse(threshold)
-    regions = [parse_region(r) for r in ignore_region]
+    thresholds = Thresholds.parse(threshold or [])
+    regions = [parse_region(r) for r in ignore_region or []]
     b = Bundle.open(bundle)
     step_range = parse_steps(steps)
     first, last = event_range(b, step_range)
@@ -111,8 +118,9 @@ def command(
         sys.stdout.write(dry_run_program(b, level, step_range, first, last, speed, max_gap))
         return int(ExitCode.OK)
 
+    # The replayer pulls in Xlib, mss, numpy and the recorder's capture: loaded only when replaying.
     from wf.replayer.report import build_report
-    from wf.replayer.session import ReplayOptions, replay
+    from wf.replayer.session import replay
 
     screens_dir = report.with_name(report.stem + "-screens") if report else None
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
@@ -122,7 +130,7 @@ def command(
     data = build_report(bundle, result, opts, report)
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        report.write_bytes(encode_report(data))
     for w in result.warnings:
         warn(w)
     render(data)
@@ -131,21 +139,14 @@ def command(
     return int(ExitCode.OK if result.verdict.passed else ExitCode.CHECK_FAILED)
 
 
-def dry_run_program(b: Bundle, level: str, step_range: tuple[int | None, int | None] | None, first: int,
+def dry_run_program(b: Bundle, level: Level, step_range: tuple[int | None, int | None] | None, first: int,
                     last: int | None, speed: float, max_gap: float | None) -> str:
     """The pyautogui program the replay would run."""
     if level == "actions":
-        from wf.bundle.actions import reduce_events, to_pyautogui_program
-
         actions = reduce_events(b.events())
         if step_range is not None:
             actions = actions[step_range[0] or 0: step_range[1]]
         return to_pyautogui_program(actions, b.header)
-    import io
-
-    from wf.replayer.driver import PrintSink
-    from wf.replayer.plan import build_plan
-
     plan = build_plan(b.events(), first=first, last=last, speed=speed, max_gap=max_gap)
     buf = io.StringIO()
     buf.write(f"# wf replay --dry-run (events level): {len(plan.steps)} events from {b.path}\n")
@@ -156,38 +157,31 @@ def dry_run_program(b: Bundle, level: str, step_range: tuple[int | None, int | N
     return buf.getvalue()
 
 
-def _ms(v: object) -> str:
-    return f"{v:.2f} ms" if isinstance(v, float) else "—"
+def _ms(v: float | None) -> str:
+    return f"{v:.2f} ms" if v is not None else "—"
 
 
-def render(data: dict[str, object]) -> None:
+def render(data: ReplayReport) -> None:
     """The summary for people, on stderr (stdout is reserved for --json)."""
-    stats = data["stats"]
-    assert isinstance(stats, dict)
-    verdict = data["verdict"]
-    assert isinstance(verdict, dict)
-    t = Table(title=f"wf replay {escape(str(data['bundle']))}", show_header=False, title_justify="left")
+    stats, screens, verdict = data.stats, data.screens, data.verdict
+    t = Table(title=f"wf replay {escape(data.bundle)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
-    seq = stats.get("sequence_identical")
-    t.add_row("events", f"{stats.get('events')} replayed, {stats.get('captured')} captured, sequence "
-              + ("[green]identical[/]" if seq else "[red]differs[/]" if stats.get("captured") else "not checked"))
-    t.add_row("timing", f"p50 {_ms(stats.get('timing_p50_ms'))} · p95 {_ms(stats.get('timing_p95_ms'))} · "
-              f"max {_ms(stats.get('timing_max_ms'))} (injection p50 {_ms(stats.get('inject_p50_ms'))})")
-    ptr = stats.get("pointer_max_px")
-    t.add_row("pointer", f"max error {ptr:.1f} px" if isinstance(ptr, float) else "—")
-    screens = data["screens"]
-    assert isinstance(screens, dict)
-    t.add_row("screens", f"{screens['checkpoints']} checkpoints, worst {screens['max_differing_px']} px differ, "
-              f"min similarity {screens['min_similarity']:.4f}" if screens["checkpoints"] else "no checkpoints")
-    if stats.get("unsynced"):
-        t.add_row("sync", f"[red]{stats['unsynced']} unsynced[/]")
-    for w in screens["worst"][:3]:  # type: ignore[index]
-        if w["differing"]:
-            t.add_row("  worst", f"{w['label']} before event {w['event']}: {w['differing']} px")
-    failures = verdict["failures"]
-    assert isinstance(failures, list)
-    for f in failures[:8]:
-        t.add_row("[red]failure[/]", escape(f"{f['check']}: {f['message']}"))
-    t.add_row("verdict", "[bold green]PASS[/]" if verdict["passed"] else "[bold red]FAIL[/]")
+    seq = stats.sequence_identical
+    t.add_row("events", f"{stats.events} replayed, {stats.captured} captured, sequence "
+              + ("[green]identical[/]" if seq else "[red]differs[/]" if stats.captured else "not checked"))
+    t.add_row("timing", f"p50 {_ms(stats.timing_p50_ms)} · p95 {_ms(stats.timing_p95_ms)} · "
+              f"max {_ms(stats.timing_max_ms)} (injection p50 {_ms(stats.inject_p50_ms)})")
+    ptr = stats.pointer_max_px
+    t.add_row("pointer", f"max error {ptr:.1f} px" if ptr is not None else "—")
+    t.add_row("screens", f"{screens.checkpoints} checkpoints, worst {screens.max_differing_px} px differ, "
+              f"min similarity {screens.min_similarity or 0.0:.4f}" if screens.checkpoints else "no checkpoints")
+    if stats.unsynced:
+        t.add_row("sync", f"[red]{stats.unsynced} unsynced[/]")
+    for w in screens.worst[:3]:
+        if w.differing:
+            t.add_row("  worst", f"{w.label} before event {w.event}: {w.differing} px")
+    for f in verdict.failures[:8]:
+        t.add_row("[red]failure[/]", escape(f"{f.check}: {f.message}"))
+    t.add_row("verdict", "[bold green]PASS[/]" if verdict.passed else "[bold red]FAIL[/]")
     err.print(t)

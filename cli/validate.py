@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from wf.bundle.errors import ExitCode
 from wf.bundle.reader import Bundle
 from wf.bundle.validate import validate
 from wf.cli.console import err, print_json, warn
+from wf.cli.exit import ExitCode
 
 HELP = """Check a bundle: every event line against format v1, every screen file against its hash.
 
@@ -19,8 +20,8 @@ Exits 0 when the bundle is valid, 1 when a readable bundle has defects (missing 
 
 
 def command(
-    bundle: Path = typer.Argument(..., help="Bundle directory."),
-    json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Bundle directory.")],
+    json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> int:
     b = Bundle.open(bundle)
     report = validate(b)

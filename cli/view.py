@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,11 +21,13 @@ screenshots are linked relatively (default output: BUNDLE.html beside the bundle
 
 
 def command(
-    bundle: Path = typer.Argument(..., help="Bundle directory."),
-    report: Path = typer.Option(None, "--report", "-r", help="Replay report JSON (from `wf replay --report`)."),
-    out: Path = typer.Option(None, "--out", "-o", help="HTML file to write (default: BUNDLE.html beside it)."),
-    embed: bool = typer.Option(False, "--embed", help="Inline the screenshots (one shareable file)."),
-    open_: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Bundle directory.")],
+    report: Annotated[Path | None, typer.Option("--report", "-r", metavar="FILE",
+                                                help="Replay report JSON (from `wf replay --report`).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE",
+                                             help="HTML file to write (default: BUNDLE.html beside it).")] = None,
+    embed: Annotated[bool, typer.Option("--embed", help="Inline the screenshots (one shareable file).")] = False,
+    open_: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
 ) -> int:
     res = render_view(bundle, out=out, report_path=report, embed=embed)
     for w in res.warnings:

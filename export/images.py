@@ -10,13 +10,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from PIL import Image
 
 from wf.bundle.errors import BadInput, BundleError
 from wf.bundle.reader import Bundle
 
-IMAGE_FORMATS: tuple[str, ...] = ("png", "webp")
+ImageFormat = Literal["png", "webp"]  # `wf export --image-format` (lossless both)
+IMAGE_FORMATS: tuple[ImageFormat, ...] = get_args(ImageFormat)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -9,7 +9,7 @@ documented in docs/export.md; :data:`SCHEMA` is the source of truth.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,7 +19,7 @@ from wf.export.writer import MIB, OutputFile, WriterConfig, finalize_shards
 
 IMAGE_TYPE = pa.struct([pa.field("bytes", pa.binary()), pa.field("path", pa.string())])
 
-SCHEMA = pa.schema([
+_FIELDS: list[pa.Field[Any]] = [
     pa.field("episode_id", pa.string(), nullable=False),
     pa.field("bundle", pa.string(), nullable=False),
     pa.field("step", pa.int32(), nullable=False),
@@ -48,7 +48,8 @@ SCHEMA = pa.schema([
     pa.field("image_height", pa.int32()),
     pa.field("tags", pa.list_(pa.string())),
     pa.field("quality", pa.int32()),
-])
+]
+SCHEMA = pa.schema(_FIELDS)
 
 _HF_DTYPES = {pa.string(): "string", pa.int32(): "int32", pa.float64(): "float64", pa.bool_(): "bool"}
 
@@ -72,8 +73,11 @@ SCHEMA_WITH_METADATA = SCHEMA.with_metadata({"huggingface": json.dumps(hf_featur
 ROW_GROUP_ROWS = 64
 ROW_GROUP_BYTES = 16 * MIB
 # Images are already compressed (PNG/WebP); compressing them again only costs time.
-COMPRESSION = {f.name: "zstd" for f in SCHEMA} | {"image.bytes": "none", "post_image.bytes": "none",
-                                                   "image.path": "zstd", "post_image.path": "zstd"}
+Codec = Literal["gzip", "brotli", "lz4", "zstd", "snappy", "none"]
+ZSTD: Codec = "zstd"
+NONE: Codec = "none"
+COMPRESSION: dict[str, Codec] = {f.name: ZSTD for f in SCHEMA} | {
+    "image.bytes": NONE, "post_image.bytes": NONE, "image.path": ZSTD, "post_image.path": ZSTD}
 # Dictionary encoding only where values repeat; trying it on image bytes costs time for nothing.
 DICTIONARY_COLUMNS = ["episode_id", "bundle", "instruction", "outcome", "action_type", "coords",
                       "window_title", "window_class", "label"]
@@ -117,7 +121,9 @@ class ParquetExport:
             rel = f"{SHARD_STEM}-{len(self.files):05d}.parquet"
             self._current = OutputFile(rel)
             self._writer = pq.ParquetWriter(self.cfg.out / rel, SCHEMA_WITH_METADATA, compression=COMPRESSION,
-                                            use_dictionary=DICTIONARY_COLUMNS, write_statistics=False,
+                                            # a list of columns works; the stubs only know a bool
+                                            use_dictionary=DICTIONARY_COLUMNS,  # type: ignore[arg-type]
+                                            write_statistics=False,
                                             store_schema=True)
         return self._writer
 

@@ -1,7 +1,7 @@
 """`wf export`: many bundles → one training dataset, in parallel, in a deterministic order.
 
 Workers (processes) turn bundles into :class:`~wf.export.steps.Episode` records; this process
-feeds them, in the order the bundles were given, to one format writer (``export_<format>.py``), so the
+feeds them, in the order the bundles were given, to one format writer (``wf.export.formats``), so the
 output is the same whatever ``jobs`` is. A bundle that cannot be read is skipped and listed, with the
 reason, in ``manifest.json`` next to the files, bundles and step counts.
 """
@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import orjson
@@ -23,14 +22,11 @@ from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
+from wf.export.formats import FORMATS, REGISTRY
 from wf.export.images import check_spec
 from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
-from wf.export.writer import MIB, FormatWriter, OutputFile, WriterConfig
+from wf.export.writer import MIB, OutputFile, WriterConfig
 
-FORMATS: tuple[str, ...] = ("parquet", "webdataset", "agentnet", "osworld", "pyautogui")
-# Each format's own convention unless --coords says otherwise (see ANCHORS.md, "Conventions").
-DEFAULT_COORDS = {"parquet": "pixels", "webdataset": "pixels", "agentnet": "unit", "osworld": "pixels",
-                  "pyautogui": "pixels"}
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 DEFAULT_SHARD_MB = 256.0
@@ -95,31 +91,12 @@ class Manifest(msgspec.Struct, kw_only=True):
     files: list[FileEntry]
 
 
-def make_writer(fmt: str, cfg: WriterConfig) -> FormatWriter:
-    # Imported here so that `wf export --format osworld` never loads pyarrow.
-    if fmt == "parquet":
-        from wf.export.parquet import ParquetExport
-        return ParquetExport(cfg)
-    if fmt == "webdataset":
-        from wf.export.webdataset import WebDatasetExport
-        return WebDatasetExport(cfg)
-    if fmt == "agentnet":
-        from wf.export.agentnet import AgentNetExport
-        return AgentNetExport(cfg)
-    if fmt == "osworld":
-        from wf.export.osworld import OSWorldExport
-        return OSWorldExport(cfg)
-    if fmt == "pyautogui":
-        from wf.export.pyautogui import PyautoguiExport
-        return PyautoguiExport(cfg)
-    raise BadInput(f"unknown export format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-
-
 def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
     """Export ``bundles`` as ``opts.format`` into the new directory ``opts.out``; returns the manifest."""
-    if opts.format not in FORMATS:
+    fmt = REGISTRY.get(opts.format)
+    if fmt is None:
         raise BadInput(f"unknown export format {opts.format!r}", hint=f"use one of {', '.join(FORMATS)}")
-    coords = opts.coords or DEFAULT_COORDS[opts.format]
+    coords = opts.coords or fmt.coords
     if coords not in COORDS:
         raise BadInput(f"unknown coordinate system {coords!r}", hint=f"use one of {', '.join(COORDS)}")
     spec = check_spec(opts.image_format, opts.max_side)
@@ -134,8 +111,7 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     out = _prepare_out(opts.out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
-                           images=spec, want_images=opts.format != "pyautogui",
-                           want_program=opts.format == "pyautogui")
+                           images=spec, want_images=fmt.images, want_program=fmt.program)
     jobs, skipped = _plan(bundles)
 
     entries: list[BundleEntry] = []
@@ -144,7 +120,7 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
     try:
         results = _collect(jobs, skipped, copts, tmp, opts.jobs)
-        writer = make_writer(opts.format, WriterConfig(out, shard_bytes))
+        writer = fmt.make(WriterConfig(out, shard_bytes))
         if progress:
             progress(0, len(bundles), 0)
         for done, result in enumerate(results, start=1):
@@ -256,7 +232,7 @@ def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions
         # fork: workers start at once with the modules already loaded (no re-import of pyarrow & co).
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(min(workers, len(jobs))) as pool:
-            tasks: list[Any] = [(job, opts, str(tmp)) for job in jobs]
+            tasks = [(job, opts, str(tmp)) for job in jobs]
             for index, result in pool.imap_unordered(_work_indexed, tasks):
                 ready[index] = result
                 yield from drain()

@@ -16,7 +16,7 @@ import orjson
 import xxhash
 
 from wf.bundle.actions import Action, load_actions, to_coord, to_pyautogui_program
-from wf.bundle.annotations import load_annotations
+from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
 
@@ -145,7 +145,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     instruction = ann.task if ann.task is not None else header.task
     return Episode(
         episode_id=eid, bundle=str(bundle.path), name=bundle.path.name, started=header.started,
-        instruction=instruction, outcome=ann.outcome or "unknown", tags=tuple(ann.tags),
+        instruction=instruction, outcome=ann.outcome, tags=tuple(ann.tags),
         quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
         actions_total=len(actions), dropped=dropped, program=program,
         warnings=tuple(bundle.warnings) + tuple(ann.warnings),
@@ -162,9 +162,8 @@ def action_json(act: Action, size: tuple[int, int], coords: str) -> dict[str, An
         v = d.get(key)
         if isinstance(v, int) and not isinstance(v, bool):
             d[key] = to_coord(v, size[axis], coords)
-    path = d.get("path")
-    if path:
-        d["path"] = [[p[0], to_coord(p[1], size[0], coords), to_coord(p[2], size[1], coords)] for p in path]
+    if act.path:
+        d["path"] = [[t, to_coord(x, size[0], coords), to_coord(y, size[1], coords)] for t, x, y in act.path]
     d["coords"] = coords
     return d
 

@@ -16,29 +16,30 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
-from typing import Any
 
+from wf.bundle.actions import Action, reduce_events
+from wf.bundle.annotation_log import load_annotations
+from wf.bundle.errors import WfError
 from wf.bundle.events import Event, KeyDown, KeyUp, Screen
 from wf.bundle.reader import Bundle
+from wf.replayer.checkpoints import take_checkpoint
 from wf.replayer.clock import sleep_until
-from wf.replayer.fidelity import CheckpointResult, StepTiming
-from wf.replayer.plan import INPUT_TYPES, Check, Plan, Step
+from wf.replayer.driver import XDriver
+from wf.replayer.fidelity import StepTiming
+from wf.replayer.keyboard import Autorepeat, KeyMapper
+from wf.replayer.levels import START_LEAD, Driven, LevelRun
+from wf.replayer.plan import INPUT_TYPES, Check, Step
 
 
 def dropped_steps(bundle: Bundle) -> frozenset[int]:
-    """Steps people marked as dropped in ``annotations.jsonl`` (none if the module or file is absent)."""
-    try:
-        from wf.bundle.annotations import load_annotations
-    except ImportError:
-        return frozenset()
+    """Steps people marked as dropped in ``annotations.jsonl`` (none when there is no log)."""
     try:
         return load_annotations(bundle).dropped
-    except Exception:  # unreadable annotations must not stop a replay; every step is replayed
+    except WfError:  # unreadable annotations (e.g. from a newer wf) must not stop a replay: replay every step
         return frozenset()
 
 
-def scaled(a: Any, sx: float, sy: float) -> Any:
+def scaled(a: Action, sx: float, sy: float) -> Action:
     def px(v: int | None, f: float) -> int | None:
         return None if v is None else round(v * f)
 
@@ -46,7 +47,7 @@ def scaled(a: Any, sx: float, sy: float) -> Any:
                                path=tuple((t, round(x * sx), round(y * sy)) for t, x, y in a.path))
 
 
-def text_keys(mapper: Any, text: str, t: float) -> list[KeyDown | KeyUp]:
+def text_keys(mapper: KeyMapper, text: str, t: float) -> list[KeyDown | KeyUp]:
     """Key events (exact keycodes, Shift where the keymap needs it) that type ``text``."""
     shift_kc, _ = mapper.for_text(0xFFE1)
     out: list[KeyDown | KeyUp] = []
@@ -71,15 +72,8 @@ def text_keys(mapper: Any, text: str, t: float) -> list[KeyDown | KeyUp]:
 SPECIAL = {"\n": (0xFF0D, "enter"), "\t": (0xFF09, "tab"), "\b": (0xFF08, "backspace")}
 
 
-def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, target: Any, cp: Any,
-                checkpoints: list[CheckpointResult], stack: contextlib.ExitStack,
-                step_of: Callable[[int], int | None], scale: tuple[float, float],
-                log: Callable[[str], None]) -> tuple[list[StepTiming], list[Event], int, float, Any]:
-    from wf.bundle.actions import reduce_events
-    from wf.replayer.driver import XDriver
-    from wf.replayer.keyboard import Autorepeat
-    from wf.replayer.session import ReplayAborted, take_checkpoint
-
+def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple[float, float]) -> Driven:
+    opts, log = run.opts, run.log
     actions = [a for a in reduce_events(events)
                if a.first_event >= opts.first and (opts.last is None or a.last_event <= opts.last)]
     drop = dropped_steps(bundle)
@@ -89,7 +83,7 @@ def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, targ
     if scale != (1.0, 1.0):
         actions = [scaled(a, *scale) for a in actions]
     screens = {e.path: e for e in events if isinstance(e, Screen)}
-    driver = XDriver(target.name)
+    driver = XDriver(run.target.name)
     pg = driver.pg
     typed = {id(a): text_keys(driver.keys, a.text or "", a.t_start) for a in actions if a.kind == "type"}
     driver.x.sync()  # spare keycodes bound for the text: before any client needs them
@@ -97,7 +91,6 @@ def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, targ
     t0 = actions[0].t_start if actions else 0.0
     timings: list[StepTiming] = []
     origin = time.monotonic()
-    start = 0.25
     shift = 0.0
     prev_t = t0
     last_end = prev_end = float("-inf")
@@ -115,13 +108,12 @@ def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, targ
             pre = screens.get(a.pre_screen) if a.pre_screen else None
             if pre is not None and pre.captured >= prev_end:  # a frame from before the previous action: stale
                 lead = min(max(a.t_start - pre.captured, 0.0), 1.0) / opts.speed
-                shift = take_checkpoint(Check(max(at - lead, 0.0), pre, a.first_event), opts, cp, checkpoints,
-                                        origin, start, shift, step_of)
-            due = origin + start + at + shift
+                shift = take_checkpoint(Check(max(at - lead, 0.0), pre, a.first_event), opts, run.checkpointer,
+                                        run.checkpoints, origin, START_LEAD, shift, run.step_of)
+            due = origin + START_LEAD + at + shift
             sleep_until(due)
-            if not target.private and driver.check_pointer(tolerance=2) is not None:
-                raise ReplayAborted("replay aborted: the pointer was moved by someone else",
-                                    hint="keep hands off the mouse during a replay, or use --xvfb")
+            if not run.target.private:
+                driver.ensure_hands_off()
             if a.kind == "type":
                 for k in typed[id(a)]:
                     driver.send(k)
@@ -140,4 +132,4 @@ def run_actions(bundle: Bundle, events: list[Event], plan: Plan, opts: Any, targ
             autorepeat.restore()
         duration = time.monotonic() - origin
         driver.close()
-    return timings, [], 0, duration, None
+    return Driven(timings=timings, duration=duration)

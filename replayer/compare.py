@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import mss
 import numpy as np
+from PIL import Image
 
 from wf.bundle.events import Screen
+from wf.bundle.reader import Bundle
 from wf.bundle.screens import PIXEL_TOLERANCE, bgra_to_rgb, encode_png, load_rgb
 
 MIN_RUN = 3
@@ -92,7 +94,7 @@ def _mask_regions(recorded: Frame, live: Frame, regions: Sequence[Region]) -> Fr
 
 def _differing_rows(a: np.ndarray, b: np.ndarray) -> list[int]:
     """Row numbers where two frames differ, by plain byte comparison (far cheaper than numpy's !=)."""
-    ma, mb = memoryview(np.ascontiguousarray(a)).cast("B"), memoryview(np.ascontiguousarray(b)).cast("B")
+    ma, mb = np.ascontiguousarray(a).data.cast("B"), np.ascontiguousarray(b).data.cast("B")
     stride = a.shape[1] * 3
     return [y for y in range(a.shape[0]) if ma[y * stride:(y + 1) * stride] != mb[y * stride:(y + 1) * stride]]
 
@@ -113,8 +115,6 @@ def solid(mask: np.ndarray, run: int = MIN_RUN) -> np.ndarray:
 
 
 def _resize(f: Frame, w: int, h: int) -> np.ndarray:
-    from PIL import Image
-
     img = Image.frombuffer("RGB", (f.width, f.height), f.rgb, "raw", "RGB", 0, 1).resize((w, h))
     return np.asarray(img)
 
@@ -137,7 +137,7 @@ class RawShot:
 class FrameCache:
     """Recorded frames decoded once (a bundle references the same frame from many events)."""
 
-    def __init__(self, bundle: Any) -> None:
+    def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self._frames: dict[str, Frame] = {}
 
@@ -162,8 +162,6 @@ class Grabber:
     """Grabs the live screen (the region a recorded screen covers) with mss."""
 
     def __init__(self, display_name: str) -> None:
-        import mss
-
         self.sct = mss.MSS(display=display_name)
 
     def grab_raw(self, x: int = 0, y: int = 0, width: int | None = None, height: int | None = None) -> RawShot:

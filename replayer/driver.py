@@ -16,19 +16,30 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
-from wf.bundle.errors import EnvironmentProblem
-from wf.bundle.events import KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from Xlib import X
+from Xlib import display as xdisplay
+from Xlib.ext.xtest import fake_input
+
+from wf.bundle.errors import EnvironmentProblem, Interrupted
+from wf.bundle.events import Button, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from wf.replayer.keyboard import KeyMapper
 from wf.replayer.plan import InputEvent, key_identity
 
 X_BUTTONS = {"left": 1, "middle": 2, "right": 3, "back": 8, "forward": 9}
 
 
-class Sink(Protocol):
-    def send(self, e: InputEvent) -> None: ...
-    def release_all(self) -> None: ...
-    def close(self) -> None: ...
+class ReplayAborted(Interrupted):
+    """Somebody else used the pointer during a replay on a real display: stop at once."""
+
+
+class Pyautogui(Protocol):
+    """The part of the pyautogui module the driver calls; the module itself is the implementation."""
+
+    def moveTo(self, x: int, y: int, *, _pause: bool = ...) -> None: ...
+    def keyDown(self, key: str, *, _pause: bool = ...) -> None: ...
+    def keyUp(self, key: str, *, _pause: bool = ...) -> None: ...
 
 
 @dataclass
@@ -36,7 +47,7 @@ class Held:
     """What is pressed right now: keys by identity (with the event to release), buttons by name."""
 
     keys: dict[object, KeyDown] = field(default_factory=dict)
-    buttons: dict[str, tuple[int, int]] = field(default_factory=dict)
+    buttons: dict[Button, tuple[int, int]] = field(default_factory=dict)
 
     def note(self, e: InputEvent) -> None:
         if isinstance(e, KeyDown):
@@ -51,7 +62,7 @@ class Held:
     def releases(self) -> list[InputEvent]:
         out: list[InputEvent] = [KeyUp(t=0.0, key=k.key, char=k.char, keysym=k.keysym, keycode=k.keycode)
                                  for k in reversed(list(self.keys.values()))]
-        out += [MouseUp(t=0.0, x=x, y=y, button=b) for b, (x, y) in self.buttons.items()]  # type: ignore[arg-type]
+        out += [MouseUp(t=0.0, x=x, y=y, button=b) for b, (x, y) in self.buttons.items()]
         return out
 
 
@@ -118,12 +129,12 @@ def event_code(e: InputEvent) -> str:
     return f"pyautogui.{kind}({e.key!r})"
 
 
-def open_pyautogui(display_name: str) -> Any:
-    """Import pyautogui bound to ``display_name`` (it opens its X connection at import time)."""
+def open_pyautogui(display_name: str) -> Pyautogui:
+    """Import pyautogui bound to ``display_name`` (it opens its X connection at import time, so only here)."""
     os.environ["DISPLAY"] = display_name
     try:
         import pyautogui
-        from pyautogui import _pyautogui_x11 as px
+        from pyautogui import _pyautogui_x11 as px  # type: ignore[attr-defined]  # private module, not in the stubs
     except Exception as exc:  # Xlib raises assorted errors when the display is unusable
         raise EnvironmentProblem(f"cannot use display {display_name} for input: {exc}",
                                  hint="is an X server running there and is DISPLAY right?") from None
@@ -143,10 +154,6 @@ class XDriver:
     """Injects events into the X display ``display_name``: pyautogui for the pointer, XTest for keys."""
 
     def __init__(self, display_name: str) -> None:
-        from Xlib import display as xdisplay
-
-        from wf.replayer.keyboard import KeyMapper
-
         self.pg = open_pyautogui(display_name)
         self.x = xdisplay.Display(display_name)
         if not self.x.has_extension("XTEST"):
@@ -164,9 +171,6 @@ class XDriver:
         self.held.note(e)
 
     def _inject(self, e: InputEvent) -> None:
-        from Xlib import X
-        from Xlib.ext.xtest import fake_input
-
         pg = self.pg
         if isinstance(e, MouseMove):
             pg.moveTo(e.x, e.y, _pause=False)
@@ -219,6 +223,13 @@ class XDriver:
         if abs(px - self.pos[0]) > tolerance or abs(py - self.pos[1]) > tolerance:
             return px, py
         return None
+
+    def ensure_hands_off(self, tolerance: int = 2) -> None:
+        """Stop the replay at once when somebody else moved the pointer (on a display people use)."""
+        moved = self.check_pointer(tolerance)
+        if moved is not None:
+            raise ReplayAborted(f"replay aborted: the pointer was moved to {moved} by someone else",
+                                hint="keep hands off the mouse during a replay, or use --xvfb")
 
     def release_all(self) -> None:
         for e in self.held.releases():

@@ -8,9 +8,12 @@ import shlex
 import signal
 import subprocess
 from dataclasses import dataclass
-from typing import Any
+
+from Xlib import display as xdisplay
+from Xlib import error as xerror
 
 from wf.bundle.errors import BadInput, EnvironmentProblem
+from wf.replayer.options import ScaleMode
 from wf.replayer.xvfb import VirtualDisplay
 
 
@@ -40,9 +43,6 @@ def open_target(recorded: tuple[int, int], *, xvfb: bool, stack: contextlib.Exit
 
 
 def display_size(name: str) -> tuple[int, int]:
-    from Xlib import display as xdisplay
-    from Xlib import error as xerror
-
     try:
         d = xdisplay.Display(name)
     except (xerror.DisplayError, xerror.DisplayConnectionError, xerror.ConnectionClosedError, OSError) as exc:
@@ -55,7 +55,7 @@ def display_size(name: str) -> tuple[int, int]:
         d.close()
 
 
-def check_scale(recorded: tuple[int, int], live: tuple[int, int], mode: str) -> tuple[float, float]:
+def check_scale(recorded: tuple[int, int], live: tuple[int, int], mode: ScaleMode) -> tuple[float, float]:
     """Coordinate factors for the live screen; a size mismatch without ``--scale auto`` is an error."""
     if mode not in ("auto", "none"):
         raise BadInput(f"bad --scale {mode!r}", hint="use --scale auto or --scale none")
@@ -110,9 +110,3 @@ def launch(cmd: str, display: str, stack: contextlib.ExitStack) -> LaunchedApp:
     app = LaunchedApp(cmd, display)
     stack.callback(app.stop)
     return app
-
-
-def xlib_display(name: str) -> Any:
-    from Xlib import display as xdisplay
-
-    return xdisplay.Display(name)

@@ -10,7 +10,9 @@ spare keycode before replay starts, so no client sees a mapping change mid-typin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+
+from Xlib import XK, X
+from Xlib.display import Display
 
 from wf.bundle.events import KeyDown, KeyUp
 
@@ -34,14 +36,14 @@ NAME_TO_KEYSYM_NAME = {
 class KeyMapper:
     """Resolves recorded key events to live keycodes on one python-xlib display."""
 
-    def __init__(self, display: Any) -> None:
+    def __init__(self, display: Display) -> None:
         self.display = display
         self.min_kc = display.display.info.min_keycode
         self.max_kc = display.display.info.max_keycode
         rows = display.get_keyboard_mapping(self.min_kc, self.max_kc - self.min_kc + 1)
         self.syms: dict[int, tuple[int, ...]] = {self.min_kc + i: tuple(r) for i, r in enumerate(rows)}
         self._bound: dict[int, int] = {}  # keysym -> spare keycode we bound for this replay
-        self._cache: dict[tuple[Any, ...], int | None] = {}
+        self._cache: dict[tuple[int | None, int | None, str], int | None] = {}
 
     def prepare(self, events: Iterable[KeyDown | KeyUp]) -> int:
         """Resolve every key event once, binding spare keycodes for unknown keysyms; returns how many."""
@@ -91,8 +93,6 @@ class KeyMapper:
         return self._bound.get(ks)
 
     def _keysym_of_name(self, name: str, char: str | None) -> int:
-        from Xlib import XK
-
         for cand in (NAME_TO_KEYSYM_NAME.get(name.lower()), name, char):
             if cand:
                 ks = XK.string_to_keysym(cand)
@@ -130,20 +130,16 @@ class Autorepeat:
     repeated it, a held key would type more characters than the person did.
     """
 
-    def __init__(self, display: Any) -> None:
+    def __init__(self, display: Display) -> None:
         self.display = display
         self.was_on: bool | None = None
 
     def disable(self) -> None:
-        from Xlib import X
-
         self.was_on = bool(self.display.get_keyboard_control().global_auto_repeat)
         self.display.change_keyboard_control(auto_repeat_mode=X.AutoRepeatModeOff)
         self.display.sync()
 
     def restore(self) -> None:
-        from Xlib import X
-
         if self.was_on:
             self.display.change_keyboard_control(auto_repeat_mode=X.AutoRepeatModeOn)
             self.display.sync()

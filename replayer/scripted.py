@@ -22,9 +22,11 @@ from wf.bundle.events import (
     RecorderInfo,
     Screen,
     ScreenGeometry,
+    ScreenReason,
     Stop,
 )
 from wf.bundle.writer import BundleWriter
+from wf.recorder.input import InputCapture
 from wf.replayer.compare import Frame, Grabber
 from wf.replayer.environment import display_size
 
@@ -39,8 +41,8 @@ class ScriptedRecording:
         self.launch = launch
         self.width, self.height = display_size(display)
         self.origin = 0.0
-        self.screens: list[tuple[float, Frame, str]] = []
-        self.capture = None
+        self.screens: list[tuple[float, Frame, ScreenReason]] = []
+        self.capture: InputCapture | None = None
         self.grabber: Grabber | None = None
         self.dropped = 0
 
@@ -48,8 +50,6 @@ class ScriptedRecording:
         return time.monotonic() - self.origin
 
     def __enter__(self) -> ScriptedRecording:
-        from wf.recorder.input import InputCapture
-
         self.origin = time.monotonic()
         self.grabber = Grabber(self.display)
         self.capture = InputCapture(self.origin, display=self.display)
@@ -57,7 +57,7 @@ class ScriptedRecording:
         self.shot("start")
         return self
 
-    def shot(self, reason: str = "pre") -> None:
+    def shot(self, reason: ScreenReason = "pre") -> None:
         """Store the screen as it is now (``pre``: an action is about to start)."""
         assert self.grabber is not None
         t = self.now()
@@ -85,7 +85,7 @@ class ScriptedRecording:
                                   monitors=[Monitor(0, 0, self.width, self.height)]),
             task=self.task, launch=self.launch)
         with BundleWriter(self.out, header) as w:
-            merged: list[tuple[float, int, Event | tuple[Frame, str]]] = \
+            merged: list[tuple[float, int, Event | tuple[Frame, ScreenReason]]] = \
                 [(ev.t, 1, ev) for ev in inputs] + [(st, 0, (f, r)) for st, f, r in self.screens]
             merged.sort(key=lambda m: (m[0], m[1]))
             n = 0
@@ -94,7 +94,7 @@ class ScriptedRecording:
                     frame, reason = item
                     rel, digest = w.store_rgb(frame.rgb, frame.width, frame.height)
                     w.write(Screen(t=ts, path=rel, width=frame.width, height=frame.height, hash=digest,
-                                   reason=reason, captured=ts))  # type: ignore[arg-type]
+                                   reason=reason, captured=ts))
                 else:
                     w.write(item)
                 n += 1

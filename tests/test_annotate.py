@@ -13,14 +13,8 @@ import pytest
 from annotate_fixture import TASK, make_bundle
 from xrig import wf
 
-from wf.bundle.annotations import (
-    ANNOTATION_VERSION,
-    Change,
-    NewerAnnotationsError,
-    annotate,
-    annotation_rows,
-    load_annotations,
-)
+from wf.bundle.annotation_log import ANNOTATION_VERSION, NewerAnnotationsError, annotate, load_annotations
+from wf.bundle.annotations import Change, annotation_rows
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
 
@@ -138,7 +132,7 @@ def test_author_defaults_to_user(bundle: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--outcome", "great"], "unknown outcome 'great'"),
+    (["--outcome", "great"], "'great' is not one of 'success', 'failure', 'partial', 'unknown'"),
     (["--quality", "0"], "--quality 0 is out of range"),
     (["--quality", "6"], "--quality 6 is out of range"),
     (["--note", "x"], "need --step"),

@@ -10,7 +10,7 @@ import orjson
 from annotate_fixture import make_bundle
 from xrig import WF
 
-from wf.bundle.annotations import load_annotations
+from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
 
 WRITERS = 6
@@ -18,7 +18,8 @@ BATCHES = 40
 
 WRITER = """
 import sys
-from wf.bundle.annotations import Change, annotate
+from wf.bundle.annotation_log import annotate
+from wf.bundle.annotations import Change
 from wf.bundle.reader import Bundle
 b = Bundle.open(sys.argv[1]); w = sys.argv[2]
 for i in range(int(sys.argv[3])):
@@ -29,7 +30,7 @@ for i in range(int(sys.argv[3])):
 
 READER = """
 import sys, time
-from wf.bundle.annotations import load_annotations
+from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
 b = Bundle.open(sys.argv[1]); deadline = time.monotonic() + 60; reads = 0
 while time.monotonic() < deadline:

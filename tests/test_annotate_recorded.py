@@ -39,8 +39,6 @@ def start_recording(env: dict[str, str], out: Path, timeout: float = 30) -> subp
 
 
 def test_record_then_annotate(new_display, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    if not (Path(__file__).resolve().parent.parent / "cli" / "record.py").exists():
-        pytest.skip("`wf record` is not available yet")
     d = new_display()
     state = tmp_path / "state.json"
     d.launch([sys.executable, str(FIXTURES / "app.py"), "--state", str(state)])

@@ -18,7 +18,7 @@ import pytest
 from annotate_fixture import TASK, make_bundle
 from xrig import WF
 
-from wf.bundle.annotations import load_annotations
+from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
 from wf.cli.annotate_tui import AnnotateApp, open_files
 

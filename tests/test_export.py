@@ -22,7 +22,8 @@ from xrig import WF
 
 from wf.bundle.actions import from_coord as to_pixel
 from wf.bundle.actions import to_coord
-from wf.bundle.annotations import Change, annotate
+from wf.bundle.annotation_log import annotate
+from wf.bundle.annotations import Change
 from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import frame_hash, load_rgb
@@ -339,7 +340,7 @@ def test_a_batch_with_invalid_bundles_reports_them(corpus: list[Path], tmp_path:
 def test_bad_usage_is_one_line_and_exit_2(corpus: list[Path], tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["export", str(corpus[0]), "--format", "csv", "--out", str(tmp_path / "x")]) == 2
-    assert "unknown export format" in capsys.readouterr().err
+    assert "'csv' is not one of 'parquet'" in capsys.readouterr().err
     assert run(["export", str(corpus[0]), "--format", "parquet", "--out", str(tmp_path / "x"),
                 "--coords", "inches"]) == 2
     (tmp_path / "full").mkdir()

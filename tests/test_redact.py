@@ -323,7 +323,7 @@ def test_cli_json_report_and_validate(sample: Path, tmp_path: Path, capsys: pyte
     ([], "nothing to redact"),
     (["--scrub", "(bad"], "bad regular expression"),
     (["--scrub", "x*"], "empty string"),
-    (["--scrub-preset", "nope"], "unknown --scrub-preset"),
+    (["--scrub-preset", "nope"], "'nope' is not one of 'secrets'"),
     (["--mask-rect", "1,2,3"], "X,Y,W,H"),
     (["--drop-steps", "5:2"], "is empty"),
     (["--mask-window", "["], "bad regular expression"),

@@ -10,10 +10,11 @@ import pytest
 
 from wf.bundle.errors import BadInput
 from wf.bundle.events import KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Screen, Scroll
+from wf.bundle.replays import Checkpoint, Thresholds
 from wf.replayer.clock import sleep_until
 from wf.replayer.compare import Frame, compare
 from wf.replayer.driver import PrintSink, RecordingSink
-from wf.replayer.fidelity import CheckpointResult, StepTiming, Thresholds, evaluate, percentile
+from wf.replayer.fidelity import StepTiming, evaluate, percentile
 from wf.replayer.plan import attach_pre_screens, build_plan, retime
 
 
@@ -101,8 +102,8 @@ def test_identical_capture_passes_with_errors_measured() -> None:
         [Scroll(t=1.4, x=5, y=5, dx=0, dy=-1), Scroll(t=1.4, x=5, y=5, dx=0, dy=-1)]
     rows, v = evaluate(timings, captured, [], Thresholds(timing_p95_ms=1e9, timing_max_ms=1e9))
     assert v.passed, v.failures
-    assert v.stats["sequence_identical"] is True
-    assert v.stats["pointer_max_px"] == 0.0
+    assert v.stats.sequence_identical is True
+    assert v.stats.pointer_max_px == 0.0
     assert all(r.match for r in rows)
 
 
@@ -124,14 +125,14 @@ def test_extra_input_and_pointer_error_fail() -> None:
     _, v = evaluate(timings, captured, [], Thresholds(timing_p95_ms=1e9, timing_max_ms=1e9))
     checks = {f.check for f in v.failures}
     assert checks == {"sequence", "pointer"}
-    assert v.stats["pointer_max_px"] == 5.0
+    assert v.stats.pointer_max_px == 5.0
 
 
 def test_screen_checkpoints_and_sync_decide() -> None:
-    ok = CheckpointResult(event=3, label="pre", recorded="a", similarity=1.0, diff_fraction=0.0, differing=0)
-    bad = CheckpointResult(event=5, label="pre", recorded="b", similarity=0.999, diff_fraction=1e-4, differing=40,
+    ok = Checkpoint(event=3, label="pre", recorded="a", similarity=1.0, diff_fraction=0.0, differing=0)
+    bad = Checkpoint(event=5, label="pre", recorded="b", similarity=0.999, diff_fraction=1e-4, differing=40,
                            bbox=(1, 2, 8, 10))
-    unsynced = CheckpointResult(event=8, label="pre", recorded="c", similarity=1.0, diff_fraction=0.0, differing=0,
+    unsynced = Checkpoint(event=8, label="pre", recorded="c", similarity=1.0, diff_fraction=0.0, differing=0,
                                 synced=False)
     _, v = evaluate([], [], [ok, bad, unsynced], Thresholds(), capture=False)
     assert [f.check for f in v.failures] == ["sync", "screen", "screen"]
@@ -202,35 +203,42 @@ def test_print_sink_writes_a_runnable_program() -> None:
 
 
 def test_docs_report_example_matches_the_real_report() -> None:
-    """docs/replay.md is the schema: its example has exactly the keys a real report has."""
-    import dataclasses
+    """docs/replay.md is the schema: its example decodes as a report and has exactly a real report's keys."""
     import re
     from pathlib import Path
 
+    import msgspec
     import orjson
 
+    from wf.bundle.replays import decode_report, encode_report
     from wf.replayer.environment import Target
+    from wf.replayer.options import ReplayOptions
     from wf.replayer.report import build_report
-    from wf.replayer.session import ReplayOptions, ReplayResult
+    from wf.replayer.session import ReplayResult
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "replay.md").read_text()
-    example = orjson.loads(re.findall(r"```json\n(.*?)```", doc, flags=re.S)[0])
+    text = re.findall(r"```json\n(.*?)```", doc, flags=re.S)[0]
+    decode_report(text.encode())  # the documented example is a valid report
+    example = orjson.loads(text)
     plan = build_plan(EVENTS)
     timings = [StepTiming(s, s.at, s.at) for s in plan.steps]
-    cps = [CheckpointResult(event=3, label="pre", recorded="screens/p1.png", similarity=1.0, diff_fraction=0.0,
-                            differing=0)]
+    cps = [Checkpoint(event=3, label="pre", recorded="screens/p1.png", similarity=1.0, diff_fraction=0.0,
+                      differing=0)]
     rows, verdict = evaluate(timings, [s.step.event for s in timings], cps, Thresholds())
     result = ReplayResult(rows=rows, checkpoints=cps, verdict=verdict, target=Target(":1", 4, 4, True), plan=plan,
                           duration=1.0, launched=None, scale=(1.0, 1.0), warnings=[])
-    real = build_report(Path("b"), result, ReplayOptions())
+    written = encode_report(build_report(Path("b"), result, ReplayOptions()))
+    real = orjson.loads(written)
+    assert decode_report(written) == build_report(Path("b"), result, ReplayOptions())  # round trip
     assert set(example) == set(real)
     for key in ("verdict", "options", "display", "stats", "timing", "pointer", "screens"):
         assert set(example[key]) == set(real[key]), key
     assert set(example["checkpoints"][0]) == set(real["checkpoints"][0])
     assert set(example["events"][0]) == set(real["events"][0])
-    assert set(example["verdict"]["thresholds"]) == {f.name for f in dataclasses.fields(Thresholds)}
-    for f in dataclasses.fields(Thresholds):
-        assert f"| `{f.name}` | {getattr(Thresholds(), f.name):g} |" in doc, f.name
+    names = [f.name for f in msgspec.structs.fields(Thresholds)]
+    assert set(example["verdict"]["thresholds"]) == set(names)
+    for name in names:
+        assert f"| `{name}` | {getattr(Thresholds(), name):g} |" in doc, name
 
 
 def test_paused_time_is_not_replayed() -> None:

@@ -18,6 +18,7 @@ from viewkit import (
     fixture_bundle,
     gestures_bundle,
     open_page,
+    replay_report,
     synthetic_bundle,
 )
 from xrig import display, wf
@@ -25,6 +26,7 @@ from xrig import display, wf
 from wf.bundle.actions import load_actions
 from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
+from wf.bundle.replays import Checkpoint, EventRow, Failure, encode_report
 
 pytestmark = pytest.mark.display
 SCREEN = (640, 400)
@@ -173,7 +175,7 @@ def test_embed_makes_one_shareable_file(chrome: Any, recorded: Path, tmp_path: P
 
 
 def _fake_report(bundle_dir: Path, report_dir: Path) -> tuple[Path, int]:
-    """A failing report in the replayer's shape: one checkpoint replayed the wrong screen (a lost click)."""
+    """A failing report in the replayer's schema: one checkpoint replayed the wrong screen (a lost click)."""
     b = Bundle.open(bundle_dir)
     steps = load_actions(b)
     first_screen = next(e for e in b.events() if isinstance(e, Screen)).path
@@ -186,26 +188,18 @@ def _fake_report(bundle_dir: Path, report_dir: Path) -> tuple[Path, int]:
         replayed = report_dir / "replay" / f"{n:04d}.png"
         src = first_screen if n == bad else s.pre_screen
         shutil.copy(bundle_dir / src, replayed)
-        checkpoints.append({"event": s.first_event, "label": "pre", "recorded": s.pre_screen,
-                            "similarity": 0.97 if n == bad else 1.0, "diff_fraction": 0.004 if n == bad else 0.0,
-                            "differing": 900 if n == bad else 0, "bbox": None, "synced": None, "waited": 0.0,
-                            "replayed": f"replay/{n:04d}.png", "step": None, "passed": n != bad})
+        checkpoints.append(Checkpoint(event=s.first_event, label="pre", recorded=s.pre_screen,
+                                      similarity=0.97 if n == bad else 1.0, diff_fraction=0.004 if n == bad else 0.0,
+                                      differing=900 if n == bad else 0, replayed=f"replay/{n:04d}.png",
+                                      passed=n != bad))
         for e in range(s.first_event, s.last_event + 1):
-            rows.append({"event": e, "type": "MouseDown", "detail": "x", "scheduled": 0.1 * e, "injected": 0.1 * e,
-                         "captured": 0.1 * e + 0.001, "timing_error": 0.0005 * (e % 5) + (0.02 if n == bad else 0),
-                         "pointer_error": 0.0 if n != bad else 3.0, "match": True, "step": n})
-    report = {
-        "bundle": str(bundle_dir),
-        "verdict": {"passed": False, "thresholds": {"screen_diff": 0.0005, "pointer_px": 2.0},
-                    "failures": [{"check": "screen", "message": "screen before event "
-                                  f"{steps[bad].first_event} differs: 0.4% of pixels <script>alert(3)</script>",
-                                  "event": steps[bad].first_event, "step": None}],
-                    "stats": {"timing_p50_ms": 1.0, "timing_p95_ms": 20.5, "pointer_max_px": 3.0}},
-        "checkpoints": checkpoints,
-        "rows": rows,
-    }
+            rows.append(EventRow(event=e, type="MouseDown", detail="x", scheduled=0.1 * e, injected=0.1 * e,
+                                 captured=0.1 * e + 0.001, timing_error=0.0005 * (e % 5) + (0.02 if n == bad else 0),
+                                 pointer_error=0.0 if n != bad else 3.0, step=n))
+    failure = Failure(check="screen", message=f"screen before event {steps[bad].first_event} differs: 0.4% of "
+                      "pixels <script>alert(3)</script>", event=steps[bad].first_event)
     path = report_dir / "report.json"
-    path.write_text(json.dumps(report))
+    path.write_bytes(encode_report(replay_report(bundle_dir, checkpoints, rows, failures=[failure])))
     return path, bad
 
 

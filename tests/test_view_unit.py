@@ -5,19 +5,22 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-from viewkit import synthetic_bundle
+from viewkit import replay_report, synthetic_bundle
 from xrig import FIXTURES, wf
 
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
+from wf.bundle.replays import Checkpoint, EventRow, Failure, encode_report
 from wf.view import page as view
 from wf.view.page import _StepFinder, default_out, render_view, script_json
 from wf.view.report import Point, diff_png, load_report, thin
@@ -60,72 +63,97 @@ def test_diff_png_paints_exactly_the_changed_pixels(tmp_path: Path) -> None:
     b = a.copy()
     b[10:20, 30:35] = (0, 0, 0)  # 50 changed pixels
     b[0, 0] = (204, 200, 200)  # within tolerance: not a change
-    png, fraction = diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", b))
-    assert fraction == pytest.approx(50 / (40 * 60))
-    out = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    pic = diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", b))
+    assert pic.fraction == pytest.approx(50 / (40 * 60)) and (pic.width, pic.height) == (60, 40)
+    out = np.asarray(Image.open(io.BytesIO(pic.png)).convert("RGB"))
     red = (out == (230, 20, 60)).all(axis=2)
     assert red.sum() == 50 and red[10:20, 30:35].all()
 
 
 def test_diff_png_counts_a_size_mismatch_as_changed(tmp_path: Path) -> None:
     a = np.zeros((10, 10, 3), np.uint8)
-    _, fraction = diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", a[:5]))
-    assert fraction == pytest.approx(0.5)
+    assert diff_png(_png(tmp_path / "a.png", a), _png(tmp_path / "b.png", a[:5])).fraction == pytest.approx(0.5)
 
 
-def test_report_loader_reads_the_replayer_shape(tmp_path: Path) -> None:
+def _checkpoint(**kw: object) -> Checkpoint:
+    base: dict[str, object] = {"event": 1, "label": "pre", "recorded": "screens/x.png", "similarity": 0.9,
+                               "diff_fraction": 0.1, "differing": 40, "passed": False, "waited": 1.5,
+                               "synced": False, "replayed": "live.png", "step": None}
+    return msgspec.convert({**base, **kw}, Checkpoint)
+
+
+def test_report_loader_reads_the_report_the_replayer_writes(tmp_path: Path) -> None:
     bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 3))
-    (tmp_path / "live.png").write_bytes(b"")
-    report = {
-        "verdict": {"passed": False, "failures": [{"check": "screen", "message": "differs", "event": 4, "step": None}],
-                    "stats": {"timing_p95_ms": 3.5}},
-        "checkpoints": [{"event": 1, "label": "pre", "recorded": "screens/x.png", "replayed": "live.png",
-                         "similarity": 0.9, "diff_fraction": 0.1, "passed": False, "waited": 1.5, "synced": False}],
-        "rows": [{"event": 1, "timing_error": 0.002, "pointer_error": 1.0, "step": 0},
-                 {"event": 2, "timing_error": None, "pointer_error": None}],
-    }
+    rep = replay_report(bundle.path, [_checkpoint(), _checkpoint(event=None, label="final", replayed=None)],
+                        [EventRow(1, "MouseDown", "x", 0.1, 0.1, timing_error=0.002, pointer_error=1.0, step=0),
+                         EventRow(2, "MouseUp", "x", 0.2, 0.2)],
+                        failures=[Failure(check="screen", message="differs", event=4)])
     path = tmp_path / "r.json"
-    path.write_text(json.dumps(report))
-    rep = load_report(path, bundle)
-    assert rep.passed is False and rep.verdict == "fail"
-    assert rep.failures == [("screen: differs", None, 4)]
-    cp = rep.checkpoints[0]
+    path.write_bytes(encode_report(rep))
+    view = load_report(path, bundle)
+    assert view.passed is False and view.verdict == "fail"
+    assert view.failures == [("screen: differs", None, 4)]
+    cp = view.checkpoints[0]
     assert (cp.event, cp.step, cp.passed, cp.similarity, cp.waited, cp.synced) == (1, None, False, 0.9, 1.5, False)
+    assert cp.title == "pre event 1" and view.checkpoints[1].title == "final screen"
+    assert view.checkpoints[1].kind == "final" and view.checkpoints[1].replayed is None
     assert cp.replayed == (tmp_path / "live.png").resolve()
     assert cp.recorded == bundle.path.resolve() / "screens/x.png"
-    assert [(p.x, p.value, p.step) for p in rep.timing] == [(1, 0.002, 0)]
-    assert ("verdict.stats.timing_p95_ms", "3.5") in rep.summary
-    assert rep.warnings == []
-    path.write_text(json.dumps({**report, "bundle": "/somewhere/other"}))
+    assert [(p.x, p.value, p.step) for p in view.timing] == [(1, 0.002, 0)]
+    assert ("stats.timing_p95_ms", "2") in view.summary and ("verdict.passed", "False") in view.summary
+    assert view.timing_limit == 1.0 and view.pointer_limit == 2.0
+    assert view.warnings == []
+    path.write_bytes(encode_report(msgspec.structs.replace(rep, bundle="/somewhere/other")))
     assert load_report(path, bundle).warnings == ["r.json was written for bundle 'other', not 'b'"]
 
 
-def test_report_loader_tolerates_other_spellings(tmp_path: Path) -> None:
-    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 2))
+def test_report_loader_keeps_recorded_screens_inside_the_bundle(tmp_path: Path) -> None:
+    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 1))
     path = tmp_path / "r.json"
-    path.write_text(json.dumps({"status": "passed", "steps": [
-        {"index": 1, "expected": "screens/a.png", "actual": "/abs/b.png", "score": 1.0, "status": "ok",
-         "timing_error_ms": 4.0, "pointer_px": 0}]}))
-    rep = load_report(path, bundle)
-    assert rep.passed is True
-    cp = rep.checkpoints[0]
-    assert (cp.step, cp.similarity, cp.passed, cp.replayed) == (1, 1.0, True, Path("/abs/b.png"))
-    assert rep.x_axis == "step" and rep.timing[0].value == pytest.approx(0.004)
-    assert rep.pointer[0].value == 0
+    path.write_bytes(encode_report(replay_report(bundle.path, [_checkpoint(recorded="../../etc/passwd")], [])))
+    assert load_report(path, bundle).checkpoints[0].recorded is None
+
+
+def test_a_report_from_a_newer_wf_with_extra_fields_still_reads(tmp_path: Path) -> None:
+    """The growth rule of wf.bundle.replays: fields are added with defaults, unknown fields are ignored."""
+    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 1))
+    raw = msgspec.to_builtins(replay_report(bundle.path, [_checkpoint()], []))
+    raw["verdict"]["status"] = "unverified"
+    raw["checkpoints"][0]["effect"] = {"status": "unchecked"}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(raw))
+    assert load_report(path, bundle).checkpoints[0].similarity == 0.9
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{not json", "not valid JSON"), ("[1, 2]", "must be a JSON object"), (None, "no such replay report")])
-def test_bad_reports_are_bad_input(tmp_path: Path, content: str | None, message: str) -> None:
+    ("{not json", "not a wf replay report (JSON is malformed"),
+    ("[1, 2]", "not a wf replay report (Expected `object`, got `array`)"),
+    ('{"status": "passed", "steps": []}', "not a wf replay report (format None"),
+    ('{"format": "wf-replay-report", "version": 2}', "replay report of version 2 (this wf reads version 1)"),
+    ('{"format": "wf-replay-report", "version": 1, "passed": true}', "malformed replay report (Object missing"),
+    (None, "no such replay report")])
+def test_reports_that_do_not_decode_are_refused(tmp_path: Path, content: str | None, message: str) -> None:
     bundle = synthetic_bundle(tmp_path / "b", 1)
     path = tmp_path / "r.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(BadInput, match=message):
+    with pytest.raises(BadInput, match=re.escape(message)):
         load_report(path, Bundle.open(bundle))
-    res = wf("view", bundle, "--report", path)
+    res = wf("view", bundle, "--report", path, "--out", tmp_path / "v.html")
     assert res.returncode == 2
     assert message in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 2  # the error line and its hint
+    assert not (tmp_path / "v.html").exists()
+
+
+def test_a_wrongly_typed_field_is_named(tmp_path: Path) -> None:
+    bundle = Bundle.open(synthetic_bundle(tmp_path / "b", 1))
+    raw = msgspec.to_builtins(replay_report(bundle.path, [_checkpoint()], []))
+    raw["checkpoints"][0]["similarity"] = "high"
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(BadInput, match=re.escape("Expected `float`, got `str` - at `$.checkpoints[0].similarity`")):
+        load_report(path, bundle)
 
 
 def test_cli_rejects_a_missing_bundle_and_an_impossible_out(tmp_path: Path) -> None:

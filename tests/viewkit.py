@@ -6,7 +6,7 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,20 @@ from wf.bundle.events import (
     Window,
     single_screen_header,
 )
+from wf.bundle.replays import (
+    Checkpoint,
+    EventRow,
+    Failure,
+    Options,
+    PointerSummary,
+    ReplayReport,
+    ScreensSummary,
+    Stats,
+    Thresholds,
+    TimingSummary,
+    Verdict,
+)
+from wf.bundle.replays import Display as ReportDisplay
 from wf.bundle.writer import BundleWriter
 
 CHROMIUM = "/usr/bin/chromium"
@@ -230,3 +244,31 @@ def gestures_bundle(path: Path, *, width: int = 400, height: int = 300) -> Path:
     w.write(Stop(t=t + 0.5, reason="test", events=w.lines, dropped=0, screens=w.screens_written))
     w.close()
     return path
+
+
+def replay_report(bundle: Path, checkpoints: list[Checkpoint], events: list[EventRow], *,
+                  failures: Sequence[Failure] = (), thresholds: Thresholds | None = None) -> ReplayReport:
+    """A report in the one schema `wf replay` writes (wf.bundle.replays), around the given rows."""
+    checks = [c for c in checkpoints if c.label != "start"]
+    passed = not failures
+    timing = [r.timing_error * 1000 for r in events if r.timing_error is not None]
+    pointer = [r.pointer_error for r in events if r.pointer_error is not None]
+    stats = Stats(events=len(events), captured=len(events), sequence_mismatches=0, sequence_identical=True,
+                  timing_p50_ms=None, timing_p95_ms=max(timing, default=None), timing_p99_ms=None,
+                  timing_max_ms=max(timing, default=None), inject_p50_ms=None, inject_p95_ms=None,
+                  inject_p99_ms=None, inject_max_ms=None, pointer_max_px=max(pointer, default=None),
+                  pointer_mean_px=None, dropped=0, checkpoints=len(checks), unsynced=0,
+                  screen_max_diff=max((c.diff_fraction for c in checks), default=None),
+                  screen_min_similarity=min((c.similarity for c in checks), default=None))
+    return ReplayReport(
+        bundle=str(bundle), passed=passed,
+        verdict=Verdict(passed=passed, failures=list(failures), thresholds=thresholds or Thresholds()),
+        options=Options(level="events", speed=1.0, max_gap=None, sync="none", sync_timeout=10.0, xvfb=True,
+                        launch=None, scale=(1.0, 1.0), first_event=0, last_event=None, ignore_regions=[]),
+        display=ReportDisplay(name=":99", width=640, height=480, private=True), duration=1.0, stats=stats,
+        timing=TimingSummary(p50_ms=None, p95_ms=stats.timing_p95_ms, max_ms=stats.timing_max_ms, per_step=[]),
+        pointer=PointerSummary(max_px=stats.pointer_max_px, mean_px=None, per_step=[]),
+        screens=ScreensSummary(checkpoints=len(checks), max_differing_px=max((c.differing for c in checks),
+                                                                             default=None),
+                               min_similarity=stats.screen_min_similarity, worst=[], directory=None),
+        checkpoints=checkpoints, events=events, warnings=[])

@@ -26,11 +26,12 @@ from urllib.parse import quote
 import jinja2
 import orjson
 from markupsafe import Markup
+from PIL import Image
 
 from wf.bundle.actions import load_actions
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
-from wf.view.report import Checkpoint, ReplayReport, diff_png, load_report
+from wf.view.report import CheckpointView, Point, ReportView, diff_png, load_report
 from wf.view.steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
 
 EMBED_WARN_BYTES = 50 * 1024 * 1024
@@ -107,8 +108,6 @@ class _Images:
         else:
             entry["src"] = self._url(path)
         if entry["w"] is None and path.is_file():
-            from PIL import Image
-
             with Image.open(path) as img:
                 entry["w"], entry["h"] = img.size
         self._by_key[key] = len(self.table)
@@ -149,11 +148,9 @@ def _screen_file(bundle: Bundle, rel: str | None) -> Path | None:
         return None
 
 
-def _checkpoint_rank(cp: Checkpoint) -> tuple[int, float]:
+def _checkpoint_rank(cp: CheckpointView) -> tuple[int, float]:
     """Failing first, then the most different."""
-    badness = cp.diff_fraction if cp.diff_fraction is not None else (
-        1.0 - cp.similarity if cp.similarity is not None else 0.0)
-    return (0 if cp.passed is False else 1, -badness)
+    return (0 if not cp.passed else 1, -cp.diff_fraction)
 
 
 class _StepFinder:
@@ -175,7 +172,7 @@ class _StepFinder:
         return n + 1 if n + 1 < len(self.firsts) else None
 
 
-def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]],
+def _report_json(rep: ReportView, images: _Images, steps: list[dict[str, Any]],
                  warns: list[str]) -> tuple[dict[str, Any], int]:
     find = _StepFinder(steps)
     warns.extend(rep.warnings)
@@ -188,32 +185,31 @@ def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]]
         rep_img = images.add_file(cp.replayed)
         diff_idx = None
         own_fraction = None
-        identical = cp.passed is not False and (cp.diff_fraction == 0 or cp.similarity == 1.0)
+        identical = cp.passed and (cp.diff_fraction == 0 or cp.similarity == 1.0)
         if (rank < MAX_DIFFS and not identical and cp.recorded and cp.replayed
                 and cp.recorded.is_file() and cp.replayed.is_file()):
             try:
-                png, own_fraction = diff_png(cp.recorded, cp.replayed)
+                pic = diff_png(cp.recorded, cp.replayed)
             except OSError as exc:
-                warns.append(f"cannot draw the diff of checkpoint {cp.label}: {exc}")
+                warns.append(f"cannot draw the diff of checkpoint {cp.title}: {exc}")
             else:
-                entry = images.table[rec] if rec is not None else {"w": None, "h": None}
-                diff_idx = images.add_png(f"diff-{n:05d}.png", png, entry["w"], entry["h"])
+                own_fraction = pic.fraction
+                diff_idx = images.add_png(f"diff-{n:05d}.png", pic.png, pic.width, pic.height)
                 diffs += 1
         step = find(cp.step, cp.event)
-        if step is None and cp.label == "final screen" and steps:
+        if step is None and cp.kind == "final" and steps:
             step = len(steps) - 1  # the final screen is what the last step left behind
         rows[n] = {
             "n": n, "step": step, "event": cp.event,
-            "label": cp.label, "rec": rec, "rep": rep_img, "diff": diff_idx,
+            "label": cp.title, "rec": rec, "rep": rep_img, "diff": diff_idx,
             "similarity": cp.similarity, "diff_fraction": cp.diff_fraction, "own_fraction": own_fraction,
-            "differing": cp.differing,
-            "passed": cp.passed, "reason": cp.reason, "timing": cp.timing_error, "pointer": cp.pointer_error,
-            "waited": cp.waited, "synced": cp.synced, "bbox": cp.bbox,
+            "differing": cp.differing, "passed": cp.passed, "waited": cp.waited, "synced": cp.synced,
+            "bbox": cp.bbox,
         }
     if len(order) > MAX_DIFFS:
         warns.append(f"diff pictures drawn for the {MAX_DIFFS} worst of {len(order)} checkpoints only")
 
-    def series(points: list[Any]) -> list[list[Any]]:
+    def series(points: list[Point]) -> list[list[float | int | None]]:
         return [[p.x, p.value, find(p.step, p.event)] for p in points]
 
     return {
@@ -224,7 +220,7 @@ def _report_json(rep: ReplayReport, images: _Images, steps: list[dict[str, Any]]
         "failures": [[text, find(step, event)] for text, step, event in rep.failures],
         "checkpoints": rows,
         "order": order,  # failing / worst first
-        "x_axis": rep.x_axis,
+        "x_axis": "event",
         "timing": series(rep.timing),
         "pointer": series(rep.pointer),
         "timing_limit": rep.timing_limit,
@@ -255,7 +251,7 @@ def _static(name: str) -> Markup:
     return Markup(text)  # a static file shipped with wf, not recorded data
 
 
-def build_page_data(bundle: Bundle, images: _Images, report: ReplayReport | None,
+def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
                     warns: list[str]) -> tuple[dict[str, Any], int]:
     """The JSON the page's script renders from (steps, pictures, timeline, report)."""
     facts = scan_stream(bundle)

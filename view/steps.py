@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from wf.bundle.actions import Action
-from wf.bundle.annotations import load_annotations
+from wf.bundle.annotation_log import load_annotations
 from wf.bundle.events import KeyDown, Mark, MouseDown, MouseMove, MouseUp, Pause, Resume, Screen, Scroll, Stop
 from wf.bundle.reader import Bundle
 
@@ -51,21 +51,20 @@ def scan_stream(bundle: Bundle) -> StreamFacts:
     for ev in bundle.events():
         facts.events += 1
         facts.duration = ev.t
-        kind = type(ev)
-        if kind in _INPUT:
+        if isinstance(ev, _INPUT):
             times.append(ev.t)
-        elif kind is Screen:
-            if ev.path not in facts.screens:  # type: ignore[union-attr]
-                facts.screens[ev.path] = ScreenInfo(ev.path, ev.width, ev.height, ev.x, ev.y)  # type: ignore[union-attr]
-        elif kind is Pause:
+        elif isinstance(ev, Screen):
+            if ev.path not in facts.screens:
+                facts.screens[ev.path] = ScreenInfo(ev.path, ev.width, ev.height, ev.x, ev.y)
+        elif isinstance(ev, Pause):
             facts.pauses.append((ev.t, None))
-        elif kind is Resume:
+        elif isinstance(ev, Resume):
             if facts.pauses and facts.pauses[-1][1] is None:
                 facts.pauses[-1] = (facts.pauses[-1][0], ev.t)
-        elif kind is Mark:
-            facts.marks.append((ev.t, ev.label))  # type: ignore[union-attr]
-        elif kind is Stop:
-            facts.stopped = ev.reason  # type: ignore[union-attr]
+        elif isinstance(ev, Mark):
+            facts.marks.append((ev.t, ev.label))
+        elif isinstance(ev, Stop):
+            facts.stopped = ev.reason
     return facts
 
 

@@ -247,11 +247,8 @@
       row(ctb, 'checkpoint', c.label);
       row(ctb, 'result', c.passed === false ? 'FAIL' : c.passed === true ? 'pass' : 'unknown',
         c.passed === false ? 'bad' : c.passed === true ? 'good' : null);
-      if (c.reason) row(ctb, 'reason', c.reason);
       row(ctb, 'similarity', c.similarity === null ? null : c.similarity.toFixed(4));
       row(ctb, 'pixels differing', differ(c));
-      if (c.timing !== null) row(ctb, 'timing error', fmtT(c.timing));
-      if (c.pointer !== null) row(ctb, 'pointer error', c.pointer + ' px');
       if (c.waited !== null) row(ctb, 'waited for screen', fmtT(c.waited));
       if (c.synced !== null) row(ctb, 'screen synced', c.synced ? 'yes' : 'no (timed out)', c.synced ? null : 'bad');
       if (c.bbox) row(ctb, 'differing area', c.bbox[2] + '×' + c.bbox[3] + ' at (' + c.bbox[0] + ', ' + c.bbox[1] + ')');
@@ -355,7 +352,7 @@
       var c = report.checkpoints[n];
       var txt = c.label + (c.passed === false ? ' — FAIL' : '') +
         (differ(c) !== null ? ' — ' + differ(c) + ' differ' : '') +
-        (c.similarity !== null ? ' — sim ' + c.similarity.toFixed(4) : '') + (c.reason ? ' — ' + c.reason : '');
+        (c.similarity !== null ? ' — sim ' + c.similarity.toFixed(4) : '');
       var li = el('li', { 'class': c.passed === false ? 'fail' : null }, txt);
       if (c.step !== null && stepByIndex[c.step] !== undefined) {
         li.addEventListener('click', function () { select(stepByIndex[c.step]); });

@@ -1,0 +1,261 @@
+"""The replay report: one typed schema that `wf replay` writes and every reader (`wf view`, CI) decodes.
+
+Format ``wf-replay-report``, version 1, documented field by field in docs/replay.md. Kept replays become
+part of a bundle, so the schema is part of the bundle's contract and lives here, below the replayer
+that fills it and the viewer that shows it.
+
+How it grows: fields are only ever added, each with a default, so every version-1 report ever written
+still decodes; a reader ignores fields it does not know (msgspec's default), so an older wf still reads
+a newer version-1 report. A change that is not additive bumps ``REPORT_VERSION``, and a reader refuses
+a version newer than its own with a one-line error instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import orjson
+
+from wf.bundle.errors import BadInput
+
+REPORT_FORMAT = "wf-replay-report"
+REPORT_VERSION = 1
+
+Level = Literal["events", "actions"]  # `wf replay --level`
+SyncMode = Literal["none", "screen"]  # `wf replay --sync`
+CheckpointLabel = Literal["start", "pre", "final"]
+Box = tuple[int, int, int, int]  # x, y, width, height in screen pixels
+
+
+class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
+    """Pass/fail limits of the verdict. Names are what ``--threshold NAME=VALUE`` takes."""
+
+    sequence_mismatches: int = 0  # buttons, wheel notches and keys that differ from the bundle
+    pointer_px: float = 2.0  # worst pointer position error at a move, button or wheel event
+    timing_p95_ms: float = 100.0  # arrival at the X server − schedule, 95th percentile
+    timing_max_ms: float = 1000.0
+    screen_diff_px: int = 16  # differing pixels allowed at a checkpoint (a changed glyph is ~35)
+    screen_similarity: float = 0.99  # lowest similarity at any checkpoint
+    unsynced: int = 0  # steps whose screen never matched within --sync-timeout (with --sync screen)
+    dropped: int = 0  # events the capture could not keep up with
+
+    @classmethod
+    def parse(cls, items: Sequence[str]) -> Thresholds:
+        """``["pointer_px=0", "timing_p95_ms=20"]`` over the defaults; unknown names are bad input."""
+        types = {f.name: f.type for f in msgspec.structs.fields(cls)}
+        values: dict[str, float | int] = {}
+        for item in items:
+            name, sep, raw = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in types:
+                raise BadInput(f"bad --threshold {item!r}", hint="use NAME=VALUE with NAME one of: " + ", ".join(types))
+            try:
+                num = float(raw)
+            except ValueError:
+                raise BadInput(f"bad --threshold {item!r}: {raw!r} is not a number") from None
+            if not math.isfinite(num) or num < 0:
+                raise BadInput(f"bad --threshold {item!r}: must be a finite number ≥ 0")
+            values[name] = int(num) if types[name] is int else num
+        return msgspec.convert(values, cls)
+
+
+class Failure(msgspec.Struct, kw_only=True):
+    """One failed check, naming the raw event and action step where it has one."""
+
+    check: str  # "sequence" | "pointer" | "timing" | "capture" | "sync" | "screen"
+    message: str
+    event: int | None = None
+    step: int | None = None
+
+
+class Verdict(msgspec.Struct, kw_only=True):
+    passed: bool
+    failures: list[Failure]
+    thresholds: Thresholds
+
+
+class Options(msgspec.Struct, kw_only=True):
+    """What the replay was asked to do (``scale`` is the coordinate factor that was applied)."""
+
+    level: Level
+    speed: float
+    max_gap: float | None
+    sync: SyncMode
+    sync_timeout: float
+    xvfb: bool
+    launch: str | None
+    scale: tuple[float, float]
+    first_event: int
+    last_event: int | None
+    ignore_regions: list[Box]
+
+
+class Display(msgspec.Struct, kw_only=True):
+    name: str
+    width: int
+    height: int
+    private: bool  # a private Xvfb
+
+
+class Stats(msgspec.Struct, kw_only=True):
+    """The verdict's measurements; a figure nothing measured is null."""
+
+    events: int
+    captured: int
+    sequence_mismatches: int
+    sequence_identical: bool
+    timing_p50_ms: float | None
+    timing_p95_ms: float | None
+    timing_p99_ms: float | None
+    timing_max_ms: float | None
+    inject_p50_ms: float | None
+    inject_p95_ms: float | None
+    inject_p99_ms: float | None
+    inject_max_ms: float | None
+    pointer_max_px: float | None
+    pointer_mean_px: float | None
+    dropped: int
+    checkpoints: int
+    unsynced: int
+    screen_max_diff: float | None
+    screen_min_similarity: float | None
+
+
+class StepError(msgspec.Struct, kw_only=True):
+    event: int
+    step: int | None
+    error: float  # seconds (timing) or pixels (pointer)
+
+
+class TimingSummary(msgspec.Struct, kw_only=True):
+    p50_ms: float | None
+    p95_ms: float | None
+    max_ms: float | None
+    per_step: list[StepError]
+
+
+class PointerSummary(msgspec.Struct, kw_only=True):
+    max_px: float | None
+    mean_px: float | None
+    per_step: list[StepError]
+
+
+class WorstCheckpoint(msgspec.Struct, kw_only=True):
+    event: int | None
+    step: int | None
+    label: CheckpointLabel
+    differing: int
+    similarity: float
+
+
+class ScreensSummary(msgspec.Struct, kw_only=True):
+    checkpoints: int  # compared in the verdict (the informational start screen is not counted)
+    max_differing_px: int | None
+    min_similarity: float | None
+    worst: list[WorstCheckpoint]
+    directory: str | None  # the replayed screens, relative to the report's directory
+
+
+class Checkpoint(msgspec.Struct):
+    """One compared screen. ``recorded`` is bundle-relative; ``replayed`` is relative to the report's
+    directory in a written report (an absolute path while the replay runs; null when not saved)."""
+
+    event: int | None  # raw event index the checkpoint precedes (None for the start and final screens)
+    label: CheckpointLabel
+    recorded: str | None
+    similarity: float
+    diff_fraction: float
+    differing: int  # pixels
+    bbox: Box | None = None  # of the differing pixels
+    synced: bool | None = None  # with --sync screen: did the live screen match before going on
+    waited: float = 0.0  # seconds spent waiting for it
+    replayed: str | None = None
+    step: int | None = None
+    passed: bool = True
+
+
+class EventRow(msgspec.Struct):
+    """One replayed input event (times in seconds since the replay origin)."""
+
+    event: int
+    type: str  # the event struct's name, e.g. "MouseDown"
+    detail: str
+    scheduled: float
+    injected: float
+    captured: float | None = None  # null when the capture did not see it
+    timing_error: float | None = None  # captured − scheduled
+    inject_error: float | None = None  # injected − scheduled
+    pointer_error: float | None = None  # px
+    match: bool = True  # false for events in a sequence mismatch
+    step: int | None = None
+
+
+class ReplayReport(msgspec.Struct, kw_only=True):
+    """Everything a machine needs: options, verdict, statistics, per-checkpoint and per-event rows."""
+
+    format: str = REPORT_FORMAT
+    version: int = REPORT_VERSION
+    bundle: str
+    passed: bool
+    verdict: Verdict
+    options: Options
+    display: Display
+    duration: float
+    stats: Stats
+    timing: TimingSummary
+    pointer: PointerSummary
+    screens: ScreensSummary
+    checkpoints: list[Checkpoint]
+    events: list[EventRow]
+    warnings: list[str]
+
+
+class _Head(msgspec.Struct):
+    format: str | None = None
+    version: int | None = None
+
+
+_HINT = "pass the JSON file written by `wf replay --report FILE` (or `--json`)"
+
+
+def encode_report(report: ReplayReport) -> bytes:
+    """The report as indented JSON (what `--report FILE` writes and `--json` prints)."""
+    return orjson.dumps(msgspec.to_builtins(report), option=orjson.OPT_INDENT_2)
+
+
+def decode_report(data: bytes, *, source: str = "replay report") -> ReplayReport:
+    """Decode and check a report; anything that is not a version-1 report is ``BadInput`` naming why."""
+    try:
+        head = msgspec.json.decode(data, type=_Head)
+    except msgspec.DecodeError as exc:
+        raise BadInput(f"{source}: not a wf replay report ({exc})", hint=_HINT) from None
+    if head.format != REPORT_FORMAT:
+        raise BadInput(f"{source}: not a wf replay report (format {head.format!r}, expected {REPORT_FORMAT!r})",
+                       hint=_HINT)
+    if head.version is None or head.version < 1:
+        raise BadInput(f"{source}: replay report without a valid version", hint=_HINT)
+    if head.version > REPORT_VERSION:
+        raise BadInput(f"{source}: replay report of version {head.version} (this wf reads version "
+                       f"{REPORT_VERSION})", hint="upgrade wf to read it")
+    try:
+        return msgspec.json.decode(data, type=ReplayReport)
+    except msgspec.ValidationError as exc:
+        raise BadInput(f"{source}: malformed replay report ({exc})", hint=_HINT) from None
+
+
+def read_report(path: Path) -> ReplayReport:
+    """Read a report file; a missing, unreadable or malformed file is ``BadInput``."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"no such replay report: {path}",
+                       hint="write one with `wf replay BUNDLE --report FILE`") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory, not a replay report", hint=_HINT) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}", hint=_HINT) from None
+    return decode_report(data, source=str(path))

@@ -45,16 +45,29 @@ class Compositor:
               stderr: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
         return subprocess.Popen(self.argv(cmd), env=self.env, stdout=stdout, stderr=stderr, start_new_session=True)
 
-    def start_helper(self, cmd: Sequence[str], ready: Path | None = None, timeout: float = 10) -> None:
+    def start_helper(self, cmd: Sequence[str], ready: Path | None = None, timeout: float = 10,
+                     log: Path | None = None) -> subprocess.Popen[bytes]:
         """Run a session service (PipeWire, WirePlumber…) beside the compositor, ended with it."""
-        proc = self.popen(cmd)
+        with open(log or os.devnull, "wb") as out:
+            proc = self.popen(cmd, stdout=out.fileno(), stderr=out.fileno())
         self.helpers.append(proc)
         if ready is not None:
             _wait_for(ready, proc, timeout)
+        return proc
+
+    def session_bus(self) -> None:
+        """A private D-Bus session bus for the compositor's clients (portals, PipeWire's helpers)."""
+        if "DBUS_SESSION_BUS_ADDRESS" not in self.env:
+            self.helpers.append(start_bus(self.runtime, self.env, self.user))
 
     def stop(self) -> None:
         for proc in [self.proc, *reversed(self.helpers)]:
             _end(proc)
+        # mutter leaves its two X displays' lock files and sockets behind when it is terminated
+        for lock in Path("/tmp").glob(".X*-lock"):
+            if _names(lock, self.proc.pid):
+                Path(f"/tmp/.X11-unix/X{lock.name[2:-5]}").unlink(missing_ok=True)
+                lock.unlink(missing_ok=True)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -115,12 +128,7 @@ def compositor(name: str, *, width: int = 1280, height: int = 800, timeout: floa
     log = runtime / ("log" if name == "weston" else "stderr.log")
     bus: list[subprocess.Popen[bytes]] = []
     if name == "mutter":  # mutter aborts without a session bus; give it a private one
-        address = f"unix:path={runtime}/bus"
-        bus.append(subprocess.Popen(["dbus-daemon", "--session", f"--address={address}", "--nofork",
-                                     "--nopidfile"], env=env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True))
-        env["DBUS_SESSION_BUS_ADDRESS"] = address
-        _wait_for(runtime / "bus", bus[0])
+        bus.append(start_bus(runtime, env, None))
     with open(runtime / "stderr.log", "wb") as err:
         argv = cmd if user is None else ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
         t0 = time.monotonic()
@@ -148,6 +156,19 @@ def compositor(name: str, *, width: int = 1280, height: int = 800, timeout: floa
     finally:
         comp.stop()
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def start_bus(runtime: Path, env: dict[str, str], user: str | None) -> subprocess.Popen[bytes]:
+    """dbus-daemon on ``runtime``/bus; sets DBUS_SESSION_BUS_ADDRESS in ``env``."""
+    address = f"unix:path={runtime}/bus"
+    cmd = ["dbus-daemon", "--session", f"--address={address}", "--nofork", "--nopidfile"]
+    if user is not None:
+        cmd = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    _wait_for(runtime / "bus", proc)
+    return proc
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 10) -> None:

@@ -13,6 +13,7 @@ through the real portal (org.freedesktop.portal.ScreenCast), as an application w
     mutter-keys TEXT [WARMUP]  type TEXT (ASCII letters) through RemoteDesktop keysyms, after a Shift press
                             and WARMUP seconds when given
     mutter-click X Y        move the pointer to (X, Y) and click the left button
+    mutter-latency N        time N pointer-motion calls
     portal-cast SECONDS     a monitor stream asked of xdg-desktop-portal (CreateSession, SelectSources, Start)
 """
 
@@ -124,14 +125,30 @@ class Mutter:
             self.rd.NotifyPointerButton(BTN_LEFT, pressed)
             time.sleep(0.05)
 
+    def latency(self, n: int) -> dict[str, object]:
+        """Round trip of one blocking NotifyPointerMotionAbsolute call (what a replay driver pays per event)."""
+        times = []
+        for i in range(n):
+            t0 = time.monotonic()
+            self.rd.NotifyPointerMotionAbsolute(self.stream, float(100 + i % 500), 300.0)
+            times.append(time.monotonic() - t0)
+        times.sort()
+        return {"calls": n, "median_ms": round(times[n // 2] * 1000, 3),
+                "p99_ms": round(times[min(n - 1, n * 99 // 100)] * 1000, 3)}
+
     def close(self) -> None:
         self.rd.Stop()
 
 
 def portal_cast(bus: dbus.SessionBus, loop: GLib.MainLoop, seconds: float) -> dict[str, object]:
     """What an application does: ask org.freedesktop.portal.ScreenCast for a monitor, then read the stream."""
-    sc = dbus.Interface(bus.get_object("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop"),
-                        "org.freedesktop.portal.ScreenCast")
+    obj = bus.get_object("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop")
+    sc = dbus.Interface(obj, "org.freedesktop.portal.ScreenCast")
+    props = dbus.Interface(obj, "org.freedesktop.DBus.Properties")
+    xml = str(dbus.Interface(obj, "org.freedesktop.DBus.Introspectable").Introspect())
+    offered = {i: f'"org.freedesktop.portal.{i}"' in xml for i in ("ScreenCast", "RemoteDesktop", "InputCapture")}
+    screencast = {k: int(props.Get("org.freedesktop.portal.ScreenCast", k))
+                  for k in ("version", "AvailableSourceTypes", "AvailableCursorModes")}
     sender = bus.get_unique_name()[1:].replace(".", "_")
     steps: dict[str, int] = {}
 
@@ -155,7 +172,8 @@ def portal_cast(bus: dbus.SessionBus, loop: GLib.MainLoop, seconds: float) -> di
     session = request("CreateSession", session_handle_token="wfs")["session_handle"]
     request("SelectSources", session, types=dbus.UInt32(1), multiple=False)
     started = request("Start", session, "")
-    out: dict[str, object] = {"steps": steps, "setup_s": round(time.monotonic() - t0, 4)}
+    out: dict[str, object] = {"interfaces": offered, "screencast": screencast, "steps": steps,
+                              "setup_s": round(time.monotonic() - t0, 4)}
     streams = started.get("streams")
     if not streams:
         return out
@@ -178,6 +196,8 @@ def main(argv: list[str]) -> int:
         elif command == "mutter-keys":
             m.keys(arg[0], float(arg[1]) if len(arg) > 1 else 0.0)
             print(json.dumps({"setup_s": round(m.setup_s, 4), "keys": len(arg[0])}))
+        elif command == "mutter-latency":
+            print(json.dumps(m.latency(int(arg[0]))))
         elif command == "mutter-click":
             m.click(float(arg[0]), float(arg[1]))
             print(json.dumps({"setup_s": round(m.setup_s, 4), "clicked": [float(arg[0]), float(arg[1])]}))

@@ -337,6 +337,7 @@ def input_routes() -> dict[str, object]:
             x_keys = dbus_helper(c, "mutter-keys", "xclient", "0.3")
             click = dbus_helper(c, "mutter-click", str(int(g.get("X", 0)) + 50), str(int(g.get("Y", 0)) + 50))
             seen, _ = rec.communicate(timeout=30)
+            latency = dbus_helper(c, "mutter-latency", "500")
             xev.terminate()
             time.sleep(0.2)
             out["mutter_remote_desktop"] = {
@@ -348,6 +349,7 @@ def input_routes() -> dict[str, object]:
                                                   xev_log.read_text(), re.S)),
                 "x_xev_button_presses": xev_log.read_text().count("ButtonPress event"),
                 "x_record": json.loads(seen) if seen.strip() else {"error": "no output"},
+                "call_latency": latency,
             }
         with compositor("sway", width=W, height=H) as c:
             wev_log = Path(tmp) / "wev-sway"

@@ -34,9 +34,7 @@ class Compositor:
 
     def argv(self, cmd: Sequence[str]) -> list[str]:
         """``cmd`` as the compositor's own user (setpriv when we are root and it is not)."""
-        if self.user is None:
-            return list(cmd)
-        return ["setpriv", f"--reuid={self.user}", "--regid=nogroup", "--clear-groups", *cmd]
+        return as_user(self.user, cmd)
 
     def run(self, cmd: Sequence[str], *, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.argv(cmd), env=self.env, capture_output=True, text=True, timeout=timeout)
@@ -68,6 +66,10 @@ class Compositor:
             if _names(lock, self.proc.pid):
                 Path(f"/tmp/.X11-unix/X{lock.name[2:-5]}").unlink(missing_ok=True)
                 lock.unlink(missing_ok=True)
+
+
+def as_user(user: str | None, cmd: Sequence[str]) -> list[str]:
+    return list(cmd) if user is None else ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -130,9 +132,14 @@ def compositor(name: str, *, width: int = 1280, height: int = 800, timeout: floa
     if name == "mutter":  # mutter aborts without a session bus; give it a private one
         bus.append(start_bus(runtime, env, None))
     with open(runtime / "stderr.log", "wb") as err:
-        argv = cmd if user is None else ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
         t0 = time.monotonic()
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        try:
+            proc = subprocess.Popen(as_user(user, cmd), env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                    start_new_session=True)
+        except OSError:
+            for b in bus:
+                _end(b)
+            raise
     comp = Compositor(name, proc, runtime, socket, log, user, 0.0, helpers=bus)
     try:
         deadline = t0 + timeout
@@ -161,9 +168,7 @@ def compositor(name: str, *, width: int = 1280, height: int = 800, timeout: floa
 def start_bus(runtime: Path, env: dict[str, str], user: str | None) -> subprocess.Popen[bytes]:
     """dbus-daemon on ``runtime``/bus; sets DBUS_SESSION_BUS_ADDRESS in ``env``."""
     address = f"unix:path={runtime}/bus"
-    cmd = ["dbus-daemon", "--session", f"--address={address}", "--nofork", "--nopidfile"]
-    if user is not None:
-        cmd = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *cmd]
+    cmd = as_user(user, ["dbus-daemon", "--session", f"--address={address}", "--nofork", "--nopidfile"])
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     env["DBUS_SESSION_BUS_ADDRESS"] = address

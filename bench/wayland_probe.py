@@ -134,8 +134,21 @@ def child_main(args: list[str]) -> int:
         with mss.MSS(display=os.environ["DISPLAY"]) as sct:
             t0 = time.monotonic()
             shot = sct.grab(sct.monitors[0])
+            raw = shot.raw
             out = {"ms": round((time.monotonic() - t0) * 1000, 2), "size": [shot.width, shot.height],
-                   "white_fraction": white_fraction(shot.raw)}
+                   "white_fraction": white_fraction(raw),
+                   "nonblack_fraction": round(sum(1 for i in range(0, len(raw) - 3, 4 * 997) if any(raw[i:i + 3]))
+                                              / len(range(0, len(raw) - 3, 4 * 997)), 4)}
+        if len(args) > 1:  # GetImage of that X window itself (its own contents, not the root's)
+            import Xlib.display
+            import Xlib.X
+
+            d = Xlib.display.Display(os.environ["DISPLAY"])
+            win = d.create_resource_object("window", int(args[1]))
+            g = win.get_geometry()
+            img = win.get_image(0, 0, g.width, g.height, Xlib.X.ZPixmap, 0xFFFFFFFF)
+            out["window"] = {"size": [g.width, g.height], "white_fraction": white_fraction(img.data)}
+            d.close()
     elif what == "xrecord":  # what X RECORD (wf's input capture) sees for SECONDS
         from wf.recorder.input import InputCapture
 
@@ -240,6 +253,28 @@ def frames(n: int) -> dict[str, object]:
         out["native_window_white_fraction"] = {"grim_screencopy": grim_white,
                                                "x_getimage_on_xwayland": child(c, "xgetimage")}
         app.terminate()
+        out["x_window_white_fraction"] = x_window_pixels(c)
+    return out
+
+
+def x_window_pixels(c: Compositor) -> dict[str, object]:
+    """A white X client (xterm) on XWayland: what the root grab, the window's own GetImage and grim see."""
+    xterm = c.popen(["xterm", "-bg", "white", "-fg", "white", "-geometry", "160x50+0+0"])
+    wid = ""
+    for _ in range(200):
+        found = c.run(["xdotool", "search", "--onlyvisible", "--class", "xterm"]).stdout.split()
+        wid = found[0] if found else ""
+        if wid:
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)  # drawn
+    ppm = c.runtime / "xframe.ppm"
+    c.run(["grim", "-t", "ppm", str(ppm)])
+    rgb = ppm.read_bytes()[len(f"P6\n{W} {H}\n255\n"):] if ppm.exists() else b""
+    px = range(0, len(rgb) - 2, 3 * 997)
+    out = {"grim_screencopy": round(sum(1 for i in px if min(rgb[i:i + 3]) >= 250) / max(1, len(px)), 4),
+           "x_getimage": child(c, "xgetimage", wid) if wid else {"error": "no xterm window"}}
+    xterm.terminate()
     return out
 
 

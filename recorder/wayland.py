@@ -2,7 +2,8 @@
 
 On a Wayland desktop (GNOME and KDE Plasma by default) ``DISPLAY`` is set too: it names XWayland, the X server
 the compositor runs for old X clients. X RECORD, XGetImage and XTest on it reach those X clients only — keys,
-clicks and pixels of native Wayland windows never arrive — so a recording made there looks complete and is not.
+clicks and pixels of native Wayland windows never arrive, and a grab of the (rootless) XWayland root window is
+black — so a recording made there looks complete and is not.
 
 Evidence, cheapest first:
 
@@ -84,10 +85,10 @@ class SessionCheck:
         seen = ", ".join(self.details())
         if action == "replay":
             missed = ("XTest drives only X (XWayland) clients: native Wayland windows would not get the replayed "
-                      "input, and their pixels would not be checked")
+                      "input, and no screen could be checked (grabs of XWayland's root come out black)")
         else:
-            missed = ("X RECORD and screenshots see only X (XWayland) clients: keys, clicks and pixels of native "
-                      "Wayland windows would be missing from the bundle")
+            missed = ("through XWayland wf sees only X clients: keys, clicks and pixels of native Wayland windows "
+                      "would be missing from the bundle, and its screenshots come out black")
         return f"this is a Wayland session ({seen}); {missed}"
 
     def hint(self, action: Action = "record") -> str:
@@ -96,7 +97,7 @@ class SessionCheck:
             return ("replay with --xvfb (a private X display), or in an X11 session, "
                     "or pass --allow-xwayland to drive X clients only")
         return ("log into an X11 session (e.g. \"GNOME on Xorg\" at the login screen), "
-                "or pass --allow-xwayland to record X clients only")
+                "or pass --allow-xwayland to record the input of X clients only")
 
     def refusal(self, action: Action = "record") -> EnvironmentProblem:
         """The error that makes the command exit 3 (ExitCode.ENVIRONMENT)."""

@@ -100,7 +100,7 @@ class SessionCheck:
                 "or pass --allow-xwayland to record the input of X clients only")
 
     def refusal(self, action: Action = "record") -> EnvironmentProblem:
-        """The error that makes the command exit 3 (ExitCode.ENVIRONMENT)."""
+        """The error that makes the command exit 3 (category ENVIRONMENT: exit 3)."""
         return EnvironmentProblem(self.message(action), hint=self.hint(action))
 
 

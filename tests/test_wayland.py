@@ -11,7 +11,8 @@ import pytest
 from wayland_rig import compositor
 from xrig import Display
 
-from wf.bundle.errors import EnvironmentProblem, ExitCode
+from wf.bundle.errors import EnvironmentProblem
+from wf.cli.exit import ExitCode, for_error
 from wf.recorder.wayland import (
     Evidence,
     SessionCheck,
@@ -94,7 +95,7 @@ def test_environment_and_server_signals_add_up() -> None:
 def test_the_refusal_is_one_line_naming_what_is_missed_and_what_to_do() -> None:
     check = assess({"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"})
     err = check.refusal("record")
-    assert isinstance(err, EnvironmentProblem) and err.exit_code is ExitCode.ENVIRONMENT and int(err.exit_code) == 3
+    assert isinstance(err, EnvironmentProblem) and for_error(err) is ExitCode.ENVIRONMENT and int(for_error(err)) == 3
     assert "\n" not in err.message and err.hint is not None and "\n" not in err.hint
     assert "XDG_SESSION_TYPE=wayland, WAYLAND_DISPLAY=wayland-0" in err.message
     for missed in ("keys", "clicks", "pixels", "native Wayland windows"):

@@ -199,11 +199,28 @@ def _xwayland_display(comp: Compositor, deadline: float) -> str:
     displays, the public one first."""
     while time.monotonic() < deadline:
         mine = sorted(int(lock.name[2:-5]) for lock in Path("/tmp").glob(".X*-lock") if _names(lock, comp.proc.pid))
+        # An Xvfb started at the same moment elsewhere can read a lock file before its pid is written, take it
+        # for stale and claim the number: only a socket the compositor itself listens on is its XWayland.
+        mine = [n for n in mine if _listener_pid(n) == comp.proc.pid]
         if mine:
             return f":{mine[0]}"
         time.sleep(0.02)
     tail = (comp.runtime / "stderr.log").read_text(errors="replace")[-600:]
     raise RuntimeError(f"{comp.name} did not open an XWayland display: {tail}")
+
+
+def _listener_pid(display: int) -> int | None:
+    """The pid of the process listening on X display ``display``'s socket (SO_PEERCRED), or None."""
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(f"/tmp/.X11-unix/X{display}")
+        except OSError:
+            return None
+        pid, _uid, _gid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        return int(pid)
 
 
 def _names(lock: Path, pid: int) -> bool:

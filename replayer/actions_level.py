@@ -21,6 +21,7 @@ from wf.bundle.actions import Action, reduce_events
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.errors import WfError
 from wf.bundle.events import Event, KeyDown, KeyUp, Screen
+from wf.bundle.keys import TEXT_KEYS as SPECIAL
 from wf.bundle.reader import Bundle
 from wf.replayer.checkpoints import take_checkpoint
 from wf.replayer.clock import sleep_until
@@ -67,9 +68,6 @@ def text_keys(mapper: KeyMapper, text: str, t: float) -> list[KeyDown | KeyUp]:
         if shifted:
             out.append(KeyUp(t=t, key="shift", keysym=0xFFE1, keycode=shift_kc))
     return out
-
-
-SPECIAL = {"\n": (0xFF0D, "enter"), "\t": (0xFF09, "tab"), "\b": (0xFF08, "backspace")}
 
 
 def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple[float, float]) -> Driven:

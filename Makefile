@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # command-that-proves-it:debian-package — only the missing ones are installed.
 SYSTEM_NEEDS := Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils \
-	chromium:chromium tmux:tmux
+	chromium:chromium tmux:tmux tesseract:tesseract-ocr openbox:openbox
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system venv test lint typecheck demo bench soak clean

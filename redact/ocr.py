@@ -8,12 +8,13 @@ three secret sets and three font families, 40 planted occurrences:
 
 * this engine with its two readings (:data:`DEFAULT_PASSES`): 40/40 found and fully masked, 1 stray
   mask of 39 (a decoy card number misread into one that passes Luhn), masks 1.3–1.6× the text's area,
-  ~0.5 s of one core per distinct frame;
+  ~0.56 s of one core per distinct frame;
 * RapidOCR (onnxruntime, PP-OCRv4 models inside its wheel — no download at run time): 40/40 found, but
-  2 not fully masked and masks ~2× the text (its boxes are per line, taller), ~3.4 s CPU per frame on
-  both cores (6–7×), and ~290 MB of wheels (opencv, onnxruntime) against ~35 MB;
+  2 not fully masked and masks ~2× the text (its boxes are per line, taller), ~3.2 s CPU per frame on
+  both cores (~6×), and ~290 MB of wheels (opencv, onnxruntime) against ~35 MB;
 * the same Tesseract through pytesseract (Debian's 5.3 CLI): one reading per subprocess, a temporary
-  PNG of every screen — secrets included — on disk, no character boxes, ~0.2 s more per reading;
+  PNG of every screen — secrets included — on disk, no character boxes, +50 % CPU per reading (0.65 s
+  against 0.43 s);
 * EasyOCR: needs PyTorch (a 5.9 GB venv here) and downloads its models at run time, which fails
   here ("Downloading detection model" → URLError): ruled out.
 
@@ -100,7 +101,7 @@ class Pass:
 
 # Two readings, chosen on measurements (bench/ocr_bench.py): Otsu at 2× reads small text and light-on-dark title
 # bars; Sauvola at 1× reads text inside a focused entry's dark border, which the 2× passes drop with the border.
-# Each alone misses 1–2 of 8 planted occurrences per screen; together none of 32 (4 screens, 11–20 px).
+# Each alone misses up to 2 of the 8 planted occurrences of a screen; together none of 40 (5 screens, 11–20 px).
 DEFAULT_PASSES = (Pass(2, 11, 0), Pass(1, 11, 2))
 
 

@@ -6,15 +6,15 @@ space-free view of the words and searches more than single words:
 * **split tokens** — a line's words are joined without their spaces (``4111 1111 …`` and a token the
   engine cut in two read as one run), so a literal is found across any number of OCR tokens, and glued
   punctuation (``key=TOKEN,``) is simply not part of the match;
-* **wrapped text** — each line is also joined to the line right below it that overlaps it horizontally,
-  and to the one below that (a token wrapped over up to three lines of a terminal or text field); only
-  matches that cross the join count there, so nothing is found twice;
+* **wrapped text** — each line is also joined to the lines wrapped below it (up to three lines of a
+  terminal or text field, :mod:`wf.redact.screen_lines`); only matches that cross a join count there;
 * **confusions** — letters are case-folded and the shapes OCR engines mix up on screen fonts are one
   class each (``o 0``, ``l 1 i | !``, ``s 5 $``, ``b 8``, ``z 2``, ``g 9``). On top of that a literal of
   *n* characters may differ by ``n // 10`` edits (insertions, deletions, substitutions: 4 for a
-  40-character token, none below 10 characters). Tesseract misreads 1–2 characters of a 40-character
-  token in one screen out of three at 11–15 px (bench); a random string matching a 16+ character
-  literal within that tolerance is vanishingly unlikely, and a false match only masks a little more;
+  40-character token, none below 10 characters, none for digits only — one digit off is another
+  number). Half of Tesseract's readings of a 40-character token at 11–20 px had 1–2 such misreads
+  (``BoEQuQi``, ``N1lmRx``); a random string within that tolerance of a 16+ character literal is
+  vanishingly unlikely, and a false match only masks a little more;
 * **fragments** — a literal of 16+ characters (not digits only) is also searched as overlapping
   fragments of 60 % of its length (at least 12 characters), each with its own edit budget. A fragment
   found is masked over the whole literal's expected width: this covers a token cut off by the edge of
@@ -36,24 +36,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 import regex
 
 from wf.redact.images import Rect
 from wf.redact.ocr import Box, Word
 from wf.redact.presets import ScrubPattern
+from wf.redact.screen_lines import Line, Pos, Window, chain_windows, crosses, line_chains, visual_lines
 
 MIN_FUZZY = 10  # literals shorter than this must be read exactly (after the confusion classes)
 MIN_FRAGMENTED = 16  # literals from this length on are also searched by fragments
-FRAGMENT = 0.6  # a fragment's share of the literal
+FRAGMENT_PERCENT = 60  # a fragment's share of the literal (integers: no float rounding in a length)
 MIN_FRAGMENT = 12
-MAX_JOIN = 3  # lines joined when looking for wrapped text
 _CLASSES = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l", "5": "s", "$": "s", "8": "b",
                           "2": "z", "9": "g"})
-
-Pos = tuple[int, int]  # (word index, character index) on the screen
-Window = tuple[str, tuple[Pos | None, ...], int, int]  # text, positions, first and last join offsets
 
 
 def normalise(text: str) -> str:
@@ -89,19 +85,6 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Line:
-    reading: int
-    words: tuple[int, ...]  # word indices, left to right
-    box: Box
-    spaced: str  # words joined by single spaces, as read
-    spaced_pos: tuple[Pos | None, ...]  # None for the joining spaces
-    tight: str  # words joined by a space only where the gap looks like one (see _tight_gaps)
-    tight_pos: tuple[Pos | None, ...]
-    compact: str  # no whitespace at all
-    compact_pos: tuple[Pos, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class _Needle:
     literal: int
     text: str  # normalised
@@ -119,9 +102,9 @@ def find_on_screen(words: Sequence[Word], literals: Sequence[str],
     ``frame`` (width, height) clips the boxes. Hits of different needles may overlap; masking them all
     is what is wanted.
     """
-    lines = _lines(words)
-    chains = _chains(lines)
-    compact, tight = _windows(chains, "compact"), _windows(chains, "tight")
+    lines = visual_lines(words)
+    chains = line_chains(lines)
+    compact, tight = chain_windows(chains, "compact"), chain_windows(chains, "tight")
     line_of = {wi: n for n, ln in enumerate(lines) for wi in ln.words}
     hits: list[Hit] = []
     for needle in _needles(literals):
@@ -141,122 +124,6 @@ def mask_rects(hits: Iterable[Hit]) -> list[Rect]:
     return list(dict.fromkeys(b for h in hits for b in h.boxes))
 
 
-# ------------------------------------------------------------------------------------ lines and windows
-
-
-def _lines(words: Sequence[Word]) -> list[_Line]:
-    """Visual lines: the engine's lines, merged when they sit on one row close together (sparse-text
-    segmentation cuts a title bar or a command line into several "lines")."""
-    groups: dict[int, list[int]] = {}
-    for i, w in enumerate(words):
-        groups.setdefault(w.line, []).append(i)
-    rows = sorted(groups.values(), key=lambda g: min(words[i].box[0] for i in g))
-    merged: list[list[int]] = []
-    for g in rows:
-        gx, gy, _, gh = _extent(words, g)
-        for m in merged:
-            if words[m[0]].reading != words[g[0]].reading:
-                continue
-            mx, my, mw, mh = _extent(words, m)
-            overlap = min(gy + gh, my + mh) - max(gy, my)
-            gap = gx - (mx + mw)
-            if overlap >= min(gh, mh) / 2 and -min(gh, mh) <= gap <= 2 * max(gh, mh):
-                m.extend(g)
-                break
-        else:
-            merged.append(list(g))
-    out = [_line(words, sorted(g, key=lambda i: words[i].box[0])) for g in merged]
-    out.sort(key=lambda ln: (ln.box[1], ln.box[0]))
-    return out
-
-
-def _extent(words: Sequence[Word], idx: Iterable[int]) -> Box:
-    boxes = [words[i].box for i in idx]
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
-    return x0, y0, x1 - x0, y1 - y0
-
-
-def _line(words: Sequence[Word], idx: list[int]) -> _Line:
-    glued = _tight_gaps(words, idx)
-    views: dict[str, tuple[list[str], list[Pos | None]]] = {"spaced": ([], []), "tight": ([], [])}
-    compact: list[str] = []
-    compact_pos: list[Pos] = []
-    for k, wi in enumerate(idx):
-        for name, (chars, pos) in views.items():
-            if k and not (name == "tight" and glued[k - 1]):
-                chars.append(" ")
-                pos.append(None)
-            for ci, ch in enumerate(words[wi].text):
-                chars.append(ch)
-                pos.append((wi, ci))
-        for ci, ch in enumerate(words[wi].text):
-            if not ch.isspace():
-                compact.append(ch)
-                compact_pos.append((wi, ci))
-    (sp, sp_pos), (ti, ti_pos) = views["spaced"], views["tight"]
-    return _Line(words[idx[0]].reading, tuple(idx), _extent(words, idx), "".join(sp), tuple(sp_pos),
-                 "".join(ti), tuple(ti_pos), "".join(compact), tuple(compact_pos))
-
-
-def _tight_gaps(words: Sequence[Word], idx: list[int]) -> list[bool]:
-    """For each pair of neighbours, whether OCR probably cut one token in two: a gap well under the
-    line's typical (median) gap, which is what a real space looks like in that font at that size."""
-    gaps = [words[b].box[0] - (words[a].box[0] + words[a].box[2]) for a, b in pairwise(idx)]
-    if len(gaps) < 2:
-        return [False] * len(gaps)
-    typical = sorted(gaps)[len(gaps) // 2]
-    return [g < 0.6 * typical for g in gaps]
-
-
-def _below(a: _Line, lines: list[_Line]) -> _Line | None:
-    """The nearest line under ``a`` that starts within a line height and overlaps it horizontally."""
-    ax, ay, aw, ah = a.box
-    best: _Line | None = None
-    for b in lines:
-        bx, by, bw, _ = b.box
-        if b is a or b.reading != a.reading or not (ay + ah / 2 < by <= ay + 2 * ah) or bx >= ax + aw \
-                or ax >= bx + bw:
-            continue
-        if best is None or (by, abs(bx - ax)) < (best.box[1], abs(best.box[0] - ax)):
-            best = b
-    return best
-
-
-def _chains(lines: list[_Line]) -> list[list[_Line]]:
-    """Each line alone, then with the lines wrapped below it (up to ``MAX_JOIN`` lines)."""
-    out: list[list[_Line]] = []
-    for a in lines:
-        chain = [a]
-        out.append([a])
-        while len(chain) < MAX_JOIN:
-            nxt = _below(chain[-1], lines)
-            if nxt is None or nxt in chain:
-                break
-            chain = [*chain, nxt]
-            out.append(chain)
-    return out
-
-
-def _windows(chains: list[list[_Line]], view: str) -> list[Window]:
-    """(text, positions, first join offset, last join offset) of each chain in one view ("compact" or
-    "tight"), lines glued without a space; for a single line both offsets are 0 (any match counts)."""
-    out: list[Window] = []
-    for chain in chains:
-        texts = [getattr(c, view) for c in chain]
-        pos = tuple(p for c in chain for p in getattr(c, f"{view}_pos"))
-        if len(chain) == 1:
-            out.append((texts[0], pos, 0, 0))
-        else:
-            out.append(("".join(texts), pos, len(texts[0]), sum(len(t) for t in texts[:-1])))
-    return out
-
-
-def _crosses(start: int, end: int, first: int, last: int) -> bool:
-    """A match in a joined window counts only if it begins in its first line and ends in its last."""
-    return first == 0 or (start < first and end > last)
-
-
 # ------------------------------------------------------------------------------------ literals
 
 
@@ -270,7 +137,7 @@ def _needles(literals: Sequence[str]) -> list[_Needle]:
         out.append(_needle(i, norm, (0, 0), digits=digits))
         n = len(norm)
         if n >= MIN_FRAGMENTED and not digits:  # part of a card number is a bank's prefix, not the card
-            size = max(MIN_FRAGMENT, -(-n * 6 // 10))
+            size = max(MIN_FRAGMENT, -(-n * FRAGMENT_PERCENT // 100))
             step = max(1, (n - size) // 6)
             for off in sorted({*range(0, n - size, step), n - size}):
                 out.append(_needle(i, norm[off:off + size], (off, n - off - size), digits=digits))
@@ -313,7 +180,7 @@ def _search_needle(needle: _Needle, windows: list[Window]) -> list[_Found]:
                 missing = (0, 0)
                 if k:
                     a, b, missing = _trim(a, b, m.fuzzy_changes)
-                if b <= a or not _crosses(a, b, first, last):
+                if b <= a or not crosses(a, b, first, last):
                     continue
                 key = tuple(q for q in pos[a:b] if q is not None)
                 if key not in seen:
@@ -406,7 +273,7 @@ def _mostly_inside(b: Rect, boxes: tuple[Rect, ...]) -> bool:
 # ------------------------------------------------------------------------------------ patterns
 
 
-def _search_pattern(p: ScrubPattern, lines: list[_Line], windows: list[Window]) -> list[tuple[Pos, ...]]:
+def _search_pattern(p: ScrubPattern, lines: list[Line], windows: list[Window]) -> list[tuple[Pos, ...]]:
     found: list[tuple[Pos, ...]] = []
     seen: set[tuple[Pos, ...]] = set()
 
@@ -424,7 +291,7 @@ def _search_pattern(p: ScrubPattern, lines: list[_Line], windows: list[Window]) 
             key = tuple(q for q in pos[a:b] if q is not None)
             if not first:
                 add(key)
-            elif _crosses(a, b, first, last):
+            elif crosses(a, b, first, last):
                 joined.append(key)
     # A match across a join that overlaps a match of one line alone is that line's hit running on into
     # its neighbours ("…0uQi" + "card:", "1486" + an e-mail line + "Token"), not text wrapped in two.

@@ -43,7 +43,7 @@ def test_usage_error_is_exit_2_without_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in res.stderr
 
 
-COMMANDS = ("record", "replay", "validate", "inspect", "annotate", "view", "redact", "export", "config")
+COMMANDS = ("record", "replay", "validate", "inspect", "annotate", "view", "redact", "export", "split", "config")
 
 
 def test_every_command_is_registered_explicitly() -> None:

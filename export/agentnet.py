@@ -58,6 +58,7 @@ class AgentNetExport:
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
+                "effect": s.effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
             # AgentNet closes every trajectory with terminate on the final screen.
@@ -72,6 +73,7 @@ class AgentNetExport:
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
+                "effect": None,
             })
         line = {
             "task_id": episode.episode_id,
@@ -79,6 +81,8 @@ class AgentNetExport:
             "outcome": episode.outcome,
             "tags": list(episode.tags),
             "quality": episode.quality,
+            "quality_score": episode.quality_score,
+            "quality_components": episode.quality_components,
             "screen": {"width": episode.screen[0], "height": episode.screen[1]},
             "coords": episode.coords,
             "traj": traj,

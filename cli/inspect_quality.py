@@ -7,18 +7,7 @@ from rich.table import Table
 
 from wf.bundle.reader import Bundle
 from wf.cli.console import out, print_json
-from wf.curate.quality import Assessment, Quality
-
-# What each component's 1.0 means, for the table (docs/quality.md explains each).
-MEANING = {
-    "activity": "share of the task span with input",
-    "dead": "steps that changed the screen",
-    "corrections": "steps without a correction",
-    "pointer": "pointer travel that went straight",
-    "hesitation": "active time without pauses mid-step",
-    "repeats": "steps that were not repeats",
-    "replay": "last kept replay verified",
-}
+from wf.curate.quality import MEANING, Assessment, Quality, explain
 
 
 def print_quality_json(b: Bundle, assessed: Assessment) -> None:
@@ -48,20 +37,7 @@ def render_quality(b: Bundle, q: Quality) -> None:
     t.add_column("weight", justify="right", style="dim")
     t.add_column("1.0 means", style="dim")
     t.add_column("measured")
-    a, d, c, p, h, r = q.activity, q.dead, q.corrections, q.pointer, q.hesitation, q.repeats
-    details = {
-        "activity": f"active {a.active:.1f} s of {a.span:.1f} s; {a.idle_gaps} idle gap(s), {a.idle:.1f} s",
-        "dead": f"{d.dead} dead of {d.judged} judged steps"
-                + (f" ({', '.join(f'{k} {v}' for k, v in d.by_kind.items())})" if d.by_kind else "")
-                + (f"; {d.unknown} unknown" if d.unknown else ""),
-        "corrections": f"{c.deletions} deletion(s), {c.undos} undo(s), {c.reverted} reverted step(s) "
-                       f"in {q.steps} steps",
-        "pointer": f"{p.travels} travel(s): {p.path_px:,.0f} px path for {p.displacement_px:,.0f} px displacement",
-        "hesitation": f"{h.pauses} pause(s) mid-step, {h.seconds:.1f} s (longest {h.longest:.1f} s)",
-        "repeats": f"{r.repeats} repeat(s), {r.retries} of a dead step",
-        "replay": "no kept replay" if q.replay is None else
-                  f"{q.replay.status}" + (" (stale: the events changed since)" if q.replay.stale else ""),
-    }
+    details = explain(q)
     for name, value in q.components.items():
         t.add_row(name, _pct(value), f"{q.weights[name]:.2f}", MEANING[name], escape(details[name]))
     out.print(t)

@@ -190,3 +190,32 @@ def measure(actions: Sequence[Action], effects: Sequence[Effect], reverts: Seque
         repeats=RepeatReport(repeats=reps.repeats, retries=reps.retries, steps=list(reps.steps)),
         replay=replay,
     )
+
+
+# What each component's 1.0 means (docs/quality.md explains each).
+MEANING: dict[str, str] = {
+    "activity": "share of the task span with input",
+    "dead": "steps that changed the screen",
+    "corrections": "steps without a correction",
+    "pointer": "pointer travel that went straight",
+    "hesitation": "active time without pauses mid-step",
+    "repeats": "steps that were not repeats",
+    "replay": "last kept replay verified",
+}
+
+
+def explain(q: Quality) -> dict[str, str]:
+    """What each component measured, in words (the table of `wf inspect --quality`, the viewer's panel)."""
+    a, d, c, p, h, r = q.activity, q.dead, q.corrections, q.pointer, q.hesitation, q.repeats
+    kinds = f" ({', '.join(f'{k} {v}' for k, v in d.by_kind.items())})" if d.by_kind else ""
+    return {
+        "activity": f"active {a.active:.1f} s of {a.span:.1f} s; {a.idle_gaps} idle gap(s), {a.idle:.1f} s",
+        "dead": f"{d.dead} dead of {d.judged} judged steps{kinds}" + (f"; {d.unknown} unknown" if d.unknown else ""),
+        "corrections": f"{c.deletions} deletion(s), {c.undos} undo(s), {c.reverted} reverted step(s) "
+                       f"in {q.steps} steps",
+        "pointer": f"{p.travels} travel(s): {p.path_px:,.0f} px path for {p.displacement_px:,.0f} px displacement",
+        "hesitation": f"{h.pauses} pause(s) mid-step, {h.seconds:.1f} s (longest {h.longest:.1f} s)",
+        "repeats": f"{r.repeats} repeat(s), {r.retries} of a dead step",
+        "replay": "no kept replay" if q.replay is None else
+                  q.replay.status + (" (stale: the events changed since)" if q.replay.stale else ""),
+    }

@@ -262,14 +262,14 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
     warns.extend(dict.fromkeys(bundle.warnings))  # each pass over the stream repeats its warnings
     warns.extend(ann_warns)
     steps = []
-    for a in actions:
+    for a, effect, win in zip(actions, assessed.effects, assessed.windows, strict=True):
         s = step_json(a)
         s["pre"] = images.add_file(_screen_file(bundle, s["pre"]), facts.screens.get(s["pre"] or ""))
         s["post"] = images.add_file(_screen_file(bundle, s["post"]), facts.screens.get(s["post"] or ""))
         s["ann"] = step_ann.get(s["i"])
         s["chk"] = None
-        s["fx"] = effect_json(assessed.effects[len(steps)])
-        s["win"] = assessed.windows[len(steps)]
+        s["fx"] = effect_json(effect)
+        s["win"] = win
         steps.append(s)
     h = bundle.header
     meta = {

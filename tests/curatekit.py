@@ -3,7 +3,8 @@
 The task: click Increment, click the entry, type "hello", click Open, click Confirm. The noisy session
 does the same, plus what the quality measures must catch, each planted a known number of times:
 aimless pointer wandering (two tours), clicks on empty background (``DEAD_CLICKS``), a typo corrected
-with Backspace, and a long idle pause (``IDLE_SECONDS``). Both end in the same app state.
+with Backspace, a pause in the middle of typing a word (``HESITATIONS``) and a long idle pause
+(``IDLE_SECONDS``). Both end in the same app state.
 
 The entry's caret does not blink (``--steady-caret``): this recorder writes no ``volatile`` events yet, so
 a blinking caret would make every step after the entry's click look as if it changed the screen.
@@ -29,6 +30,7 @@ CONFIRM = (300, 140)  # shown by Open
 BACKGROUND = ((300, 95), (100, 95), (100, 192))
 DEAD_CLICKS = len(BACKGROUND)
 IDLE_SECONDS = 6.0
+HESITATIONS = 1  # "he" … "lo": a pause of ~0.65 s, inside one typing run (runs break after 1 s)
 WANDER = ((350, 290), (60, 100), (390, 95), (210, 200), (30, 300), (400, 20), (150, 110), (330, 250),
           (50, 200), (260, 100), (120, 300), (380, 180))
 SETTLE = 0.7  # s: long enough at --fps 10 for a stable frame before each press and after it
@@ -77,7 +79,9 @@ def record_task(d: Display, out: Path, *, noisy: bool) -> Session:
                 _click(d, BACKGROUND[1])
             _click(d, ENTRY)
             if noisy:
-                _type(d, "helo")
+                d.xdotool("type", "--delay", "80", "he")
+                time.sleep(0.55)
+                _type(d, "lo")  # "helo": a typo
                 d.xdotool("key", "BackSpace")
                 time.sleep(SETTLE)
                 _type(d, "lo")
@@ -86,6 +90,32 @@ def record_task(d: Display, out: Path, *, noisy: bool) -> Session:
                 _click(d, BACKGROUND[2])
             else:
                 _type(d, "hello")
+            _click(d, OPEN)
+            _click(d, CONFIRM)
+            assert rec.stop(signal.SIGTERM) == 0, rec.stderr
+    finally:
+        app.terminate()
+        app.wait(10)
+    return Session(out, json.loads(state.read_text()))
+
+
+MARK_KEY = "ctrl+alt+shift+m"  # wf record's default mark hotkey
+
+
+def record_marked(d: Display, out: Path) -> Session:
+    """Three tasks in one recording, two marks between them (each step < 2 s from the next: no waits)."""
+    state = out.parent / f"{out.name}.state.json"
+    app = d.launch([sys.executable, str(FIXTURES / "app.py"), "--state", str(state), "--steady-caret"])
+    try:
+        d.wait_window("--name", "wf fixture")
+        d.xdotool("mousemove", 390, 300)
+        time.sleep(0.8)
+        with recording(d, out, "--fps", "10") as rec:
+            _click(d, INCREMENT)
+            d.xdotool("key", MARK_KEY)
+            _click(d, ENTRY)
+            _type(d, "hi")
+            d.xdotool("key", MARK_KEY)
             _click(d, OPEN)
             _click(d, CONFIRM)
             assert rec.stop(signal.SIGTERM) == 0, rec.stderr

@@ -36,6 +36,7 @@ DEADABLE = POINTER_INPUT | KEY_INPUT
 # Hotkeys whose whole effect is off screen (the clipboard): unchanged pixels are what success looks like.
 OFFSCREEN_HOTKEYS = frozenset({("ctrl", "c"), ("ctrl", "insert"), ("ctrl", "shift", "c")})
 FRAME_CACHE = 4  # decoded frames kept: a step's pre, its post (= the next pre) and one revert candidate
+PAIR_CACHE = 4096  # comparisons kept by (path, path): a screen that cycles (a toggle, a menu) is compared once
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +84,25 @@ class ScreenComparer:
         self.volatile = list(volatile)
         self._frames: OrderedDict[str, RGB | str] = OrderedDict()  # path -> pixels, or why they are missing
         self._masks: dict[ScreenGeom, npt.NDArray[np.bool_] | None] = {}
+        self._pairs: OrderedDict[tuple[str, str], Comparison] = OrderedDict()
         self._cache = max(cache, 2)
         self.decoded = 0  # frames decoded (the cost the cache saves)
 
     def compare(self, a: str | None, b: str | None) -> Comparison:
+        """``a`` against ``b``; files are named by their pixels, so a pair's answer never changes."""
+        if a is None or b is None:
+            return self._compare(a, b)
+        key = (a, b)
+        got = self._pairs.get(key)
+        if got is None:
+            got = self._pairs[key] = self._compare(a, b)
+            if len(self._pairs) > PAIR_CACHE:
+                self._pairs.popitem(last=False)
+        else:
+            self._pairs.move_to_end(key)
+        return got
+
+    def _compare(self, a: str | None, b: str | None) -> Comparison:
         if a is None or b is None:
             return Comparison(None, f"no screen {'before' if a is None else 'after'} it was recorded")
         ga, gb = self.screens.get(a), self.screens.get(b)

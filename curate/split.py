@@ -20,25 +20,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from wf.bundle.errors import BadInput
-from wf.bundle.events import (
-    Event,
-    KeyDown,
-    KeyUp,
-    Mark,
-    MouseDown,
-    MouseMove,
-    MouseUp,
-    Redacted,
-    Screen,
-    Scroll,
-    Stop,
-    Volatile,
-)
+from wf.bundle.events import Event, KeyDown, KeyUp, Mark, MouseDown, MouseUp, Screen, Stop, Volatile
 from wf.bundle.pixels import Region
 from wf.bundle.reader import Bundle
+from wf.curate.stream import INPUT
 
 CutReason = Literal["start", "mark", "idle"]
-INPUT = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp, Redacted)
 
 
 @dataclass(frozen=True, slots=True)

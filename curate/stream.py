@@ -36,7 +36,7 @@ from wf.bundle.keys import held_modifier, is_lock
 from wf.bundle.pixels import Region
 from wf.curate.effects import ScreenGeom
 
-INPUT = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp, Redacted)
+INPUT = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp, Redacted)  # what a person did (idle = none of it)
 HESITATION_GAP = 0.5  # s: a pause this long inside a step (typists' key gaps are 0.1–0.3 s)
 MIN_TRAVEL = 20.0  # px: a shorter displacement counts as this much (a return to the start is still wandering)
 

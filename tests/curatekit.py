@@ -16,6 +16,8 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,42 +62,45 @@ def _type(d: Display, text: str) -> None:
     time.sleep(SETTLE)
 
 
-def record_task(d: Display, out: Path, *, noisy: bool) -> Session:
+@contextmanager
+def fixture_app(d: Display, out: Path) -> Iterator[Path]:
+    """The fixture app (steady caret) running on ``d``, the pointer in it; yields its state file."""
     state = out.parent / f"{out.name}.state.json"
     app = d.launch([sys.executable, str(FIXTURES / "app.py"), "--state", str(state), "--steady-caret"])
     try:
         d.wait_window("--name", "wf fixture")
         d.xdotool("mousemove", 390, 300)  # into the app: without a window manager focus follows the pointer
         time.sleep(0.8)
-        with recording(d, out, "--fps", "10", "--task", "count, greet, confirm") as rec:
-            if noisy:
-                _wander(d, WANDER)
-                d.xdotool("mousemove", *BACKGROUND[0])
-                time.sleep(SETTLE)
-                d.xdotool("click", 1)
-                time.sleep(SETTLE)
-            _click(d, INCREMENT)
-            if noisy:
-                _click(d, BACKGROUND[1])
-            _click(d, ENTRY)
-            if noisy:
-                d.xdotool("type", "--delay", "80", "he")
-                time.sleep(0.55)
-                _type(d, "lo")  # "helo": a typo
-                d.xdotool("key", "BackSpace")
-                time.sleep(SETTLE)
-                _type(d, "lo")
-                time.sleep(IDLE_SECONDS)
-                _wander(d, WANDER[::-1])
-                _click(d, BACKGROUND[2])
-            else:
-                _type(d, "hello")
-            _click(d, OPEN)
-            _click(d, CONFIRM)
-            assert rec.stop(signal.SIGTERM) == 0, rec.stderr
+        yield state
     finally:
         app.terminate()
         app.wait(10)
+
+
+def record_task(d: Display, out: Path, *, noisy: bool) -> Session:
+    with fixture_app(d, out) as state, recording(d, out, "--fps", "10", "--task", "count, greet, confirm") as rec:
+        if noisy:
+            _wander(d, WANDER)
+            _click(d, BACKGROUND[0])
+        _click(d, INCREMENT)
+        if noisy:
+            _click(d, BACKGROUND[1])
+        _click(d, ENTRY)
+        if noisy:
+            d.xdotool("type", "--delay", "80", "he")
+            time.sleep(0.55)
+            _type(d, "lo")  # "helo": a typo
+            d.xdotool("key", "BackSpace")
+            time.sleep(SETTLE)
+            _type(d, "lo")
+            time.sleep(IDLE_SECONDS)
+            _wander(d, WANDER[::-1])
+            _click(d, BACKGROUND[2])
+        else:
+            _type(d, "hello")
+        _click(d, OPEN)
+        _click(d, CONFIRM)
+        assert rec.stop(signal.SIGTERM) == 0, rec.stderr
     return Session(out, json.loads(state.read_text()))
 
 
@@ -104,22 +109,13 @@ MARK_KEY = "ctrl+alt+shift+m"  # wf record's default mark hotkey
 
 def record_marked(d: Display, out: Path) -> Session:
     """Three tasks in one recording, two marks between them (each step < 2 s from the next: no waits)."""
-    state = out.parent / f"{out.name}.state.json"
-    app = d.launch([sys.executable, str(FIXTURES / "app.py"), "--state", str(state), "--steady-caret"])
-    try:
-        d.wait_window("--name", "wf fixture")
-        d.xdotool("mousemove", 390, 300)
-        time.sleep(0.8)
-        with recording(d, out, "--fps", "10") as rec:
-            _click(d, INCREMENT)
-            d.xdotool("key", MARK_KEY)
-            _click(d, ENTRY)
-            _type(d, "hi")
-            d.xdotool("key", MARK_KEY)
-            _click(d, OPEN)
-            _click(d, CONFIRM)
-            assert rec.stop(signal.SIGTERM) == 0, rec.stderr
-    finally:
-        app.terminate()
-        app.wait(10)
+    with fixture_app(d, out) as state, recording(d, out, "--fps", "10") as rec:
+        _click(d, INCREMENT)
+        d.xdotool("key", MARK_KEY)
+        _click(d, ENTRY)
+        _type(d, "hi")
+        d.xdotool("key", MARK_KEY)
+        _click(d, OPEN)
+        _click(d, CONFIRM)
+        assert rec.stop(signal.SIGTERM) == 0, rec.stderr
     return Session(out, json.loads(state.read_text()))

@@ -27,7 +27,7 @@ HELP = (
     "directory; its manifest.json lists bundles, steps, files and skipped bundles with the reason.\n\n"
     "--min-quality X leaves out demonstrations whose quality score (docs/quality.md) is below X; "
     "--drop-dead-steps leaves out steps after which the screen did not change. Every row carries the step's "
-    "`effect` and the episode's `quality_score`; the manifest lists what was filtered and why.\n\n"
+    "`screen_effect` and the episode's `quality_score`; the manifest lists what was filtered and why.\n\n"
     "Exits 1 when a bundle was skipped as invalid (the others are still exported), unless --skip-invalid."
 )
 

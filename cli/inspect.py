@@ -76,7 +76,7 @@ def _quality(b: Bundle, *, json: bool, actions: bool) -> int:
     assessed = assess(b)
     ann = _annotations(b)
     if actions and json:
-        print_json([_with_annotation({**a.to_json(), "effect": e.to_json()}, ann, a.index)
+        print_json([_with_annotation({**a.to_json(), "screen_effect": e.to_json()}, ann, a.index)
                     for a, e in zip(assessed.actions, assessed.effects, strict=True)])
     elif json:
         print_quality_json(b, assessed)
@@ -117,7 +117,7 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     t.add_column("window", style="dim")
     t.add_column("annotation", style="italic")
     if assessed is not None:
-        t.add_column("effect", justify="right")
+        t.add_column("screen effect", justify="right")
     for n, a in enumerate(steps):
         desc = a.describe()
         if a.window:  # the window has its own column

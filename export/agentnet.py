@@ -58,7 +58,7 @@ class AgentNetExport:
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
-                "effect": s.effect,
+                "screen_effect": s.screen_effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
             # AgentNet closes every trajectory with terminate on the final screen.
@@ -73,7 +73,7 @@ class AgentNetExport:
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
-                "effect": None,
+                "screen_effect": None,
             })
         line = {
             "task_id": episode.episode_id,

@@ -56,7 +56,7 @@ class OSWorldExport:
                 "reward": 0,
                 "done": i == n,
                 "info": {"wf_step": s.step, "action_type": s.kind, "description": s.description,
-                         "window_title": s.window_title, "dropped": s.dropped, "effect": s.effect},
+                         "window_title": s.window_title, "dropped": s.dropped, "screen_effect": s.screen_effect},
                 "screenshot_file": shot,
             }) + b"\n"
             f.steps += 1

@@ -49,8 +49,9 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("image_height", pa.int32()),
     pa.field("tags", pa.list_(pa.string())),
     pa.field("quality", pa.int32()),
-    # signal (wf.curate, docs/quality.md): the step's effect as JSON, the episode's quality score and components
-    pa.field("effect", pa.string()),
+    # signal (wf.curate, docs/quality.md): the step's effect on the recorded screens as JSON, the episode's
+    # quality score and its components as JSON
+    pa.field("screen_effect", pa.string()),
     pa.field("quality_score", pa.float64()),
     pa.field("quality_components", pa.string()),
 ]
@@ -177,7 +178,8 @@ def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     action = s.action_json
     # Same fields as WebDataset's .json; here the images are bytes and the action a JSON string.
     row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action,
-                                  "effect": _json(s.effect), "quality_components": _json(ep.quality_components)}
+                                  "screen_effect": _json(s.screen_effect),
+                                  "quality_components": _json(ep.quality_components)}
     texts = (action, s.code, s.description, s.previous, ep.instruction, s.window_title, s.window_class,
              s.note, s.thought, s.label, ep.episode_id, ep.name, *ep.tags)
     # Bytes before compression, plus slack for fixed-width columns and page headers: an upper bound.

@@ -61,7 +61,7 @@ class StepRow:
     t_end: float
     pre: ImageRef | None
     post: ImageRef | None
-    effect: dict[str, Any] | None = None  # what the step did to the screen (wf.curate.effects)
+    screen_effect: dict[str, Any] | None = None  # what the step did to the recorded screen (wf.curate)
 
     @property
     def action_json(self) -> str:
@@ -160,7 +160,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             t_end=act.t_end,
             pre=images.get(act.pre_screen) if images else None,
             post=images.get(act.post_screen) if images else None,
-            effect=effects[act.index].to_json(),
+            screen_effect=effects[act.index].to_json(),
         ))
         history.append(description)
 
@@ -228,7 +228,7 @@ def step_metadata(ep: Episode, s: StepRow) -> dict[str, Any]:
         "image_height": s.pre.height if s.pre else None,
         "tags": list(ep.tags),
         "quality": ep.quality,
-        "effect": s.effect,
+        "screen_effect": s.screen_effect,
         "quality_score": ep.quality_score,
         "quality_components": ep.quality_components,
     }

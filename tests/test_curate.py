@@ -387,7 +387,7 @@ def test_quality_json_on_the_command_line() -> None:
     q = json.loads(res.stdout)["quality"]
     assert 0 <= q["score"] <= 1 and set(q["components"]) == set(WEIGHTS)
     res = wf("inspect", "fixtures/samples/valid", "--quality", "--actions", "--json")
-    assert all("effect" in a for a in json.loads(res.stdout))
+    assert all("screen_effect" in a for a in json.loads(res.stdout))
 
 
 def test_reduction_is_unchanged_by_the_tap(tmp_path: Path) -> None:

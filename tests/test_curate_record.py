@@ -64,11 +64,11 @@ def test_noisy_session_scores_lower_and_its_dead_clicks_are_counted_exactly(pair
     assert (qd["dead"]["dead"], qn["dead"]["dead"]) == (0, DEAD_CLICKS)
     assert qn["dead"]["by_kind"] == {"click": DEAD_CLICKS} and qn["dead"]["unknown"] == 0
     noisy_steps = steps(noisy.bundle)
-    dead = [(a["x"], a["y"]) for a in noisy_steps if a["effect"]["dead"]]
+    dead = [(a["x"], a["y"]) for a in noisy_steps if a["screen_effect"]["dead"]]
     assert dead == list(BACKGROUND)  # exactly the clicks on empty background, nothing else
-    assert all(a["effect"]["status"] == "changed" for a in noisy_steps
+    assert all(a["screen_effect"]["status"] == "changed" for a in noisy_steps
                if a["kind"] in ("click", "type", "key") and (a["x"], a["y"]) not in BACKGROUND)
-    assert all(a["effect"]["status"] == "changed" for a in steps(direct.bundle))
+    assert all(a["screen_effect"]["status"] == "changed" for a in steps(direct.bundle))
     assert (qd["corrections"]["total"], qn["corrections"]["deletions"], qn["corrections"]["total"]) == (0, 1, 1)
     assert qd["activity"]["idle_gaps"] == 0 and qn["activity"]["idle_gaps"] == 1
     assert qn["activity"]["longest_idle"] >= IDLE_SECONDS
@@ -94,7 +94,7 @@ def test_min_quality_between_the_two_keeps_only_the_direct_one(pair: tuple[Sessi
     rows = pq.read_table(out / m["files"][0]["path"]).to_pylist()
     assert len(rows) == m["steps"] == 5
     assert {r["quality_score"] for r in rows} == {qd}
-    assert all(json.loads(r["effect"])["status"] == "changed" for r in rows)
+    assert all(json.loads(r["screen_effect"])["status"] == "changed" for r in rows)
     assert json.loads(rows[0]["quality_components"])["dead"] == 1.0
 
 
@@ -113,7 +113,7 @@ def test_drop_dead_steps_leaves_out_exactly_the_dead_ones(pair: tuple[Session, S
     assert [t["step"] for t in traj] == [t["step"] for t in
                                          json.loads((tmp_path / "all" / "agentnet.jsonl").read_text())["traj"]
                                          if t["step"] not in dead]
-    assert not any(t["effect"]["dead"] for t in traj)
+    assert not any(t["screen_effect"]["dead"] for t in traj)
 
 
 def test_split_at_the_long_idle_gap(pair: tuple[Session, Session], tmp_path: Path) -> None:

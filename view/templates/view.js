@@ -286,7 +286,7 @@
     row(tb, 'window', s.window);
     row(tb, 'window class', s.wclass);
     row(tb, 'time', fmtT(s.t0) + ' → ' + fmtT(s.t1) + '  (' + (s.t1 - s.t0).toFixed(3) + ' s)');
-    row(tb, 'effect', effectText(s.fx), isDead(s) ? 'bad' : null);
+    row(tb, 'screen effect', effectText(s.fx), isDead(s) ? 'bad' : null);
     var ev = s.ev || [];
     row(tb, 'raw events', (ev[0] === null || ev[0] === undefined) ? null :
       ev[0] + '–' + ev[1] + '  (events.jsonl lines ' + (ev[0] + 2) + '–' + (ev[1] + 2) + ')');

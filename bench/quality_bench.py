@@ -1,5 +1,5 @@
 """Signal (wf.curate): `wf inspect --quality` on a synthetic 1,000,000-event bundle — one streaming pass — with
-its peak memory, against the action reduction it rides on (`--actions`); and the per-step cost of effects
+its peak memory, against the action reduction it rides on (`load_actions` alone); and the per-step cost of effects
 (decoding and comparing 1280×800 frames), which `wf export` now pays for every step it writes."""
 
 from __future__ import annotations

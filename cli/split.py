@@ -18,7 +18,7 @@ HELP = """Split a bundle into one bundle per task: at every mark (the mark hotke
 
 Each part is a valid bundle in DIR (new or empty) named BUNDLE-partNN, holding copies of only the screens
 it uses; its header's `source` names the original bundle and the event range it came from (docs/format.md).
-Times in a part start at 0. Annotations are not carried over (their step numbers change).
+Times in a part start at 0. Annotations and kept replays are not carried over (they refer to the whole recording).
 --json prints the parts as JSON. Exits 2 when there is nothing to split at."""
 
 

@@ -207,6 +207,8 @@ def _write(bundle: Bundle, out: Path, plan: SplitPlan) -> SplitResult:
     result = SplitResult([])
     if (bundle.path / "annotations.jsonl").exists():
         result.warnings.append("annotations are not carried into the parts (their step numbers change)")
+    if (bundle.path / "replays").is_dir():
+        result.warnings.append("kept replays are not carried into the parts (they replayed the whole recording)")
     total = len(plan.parts)
     k = 0
     cur: _PartWriter | None = None

@@ -1,13 +1,13 @@
-"""Tolerant comparison of a live screen with a recorded one, and grabbing the live screen.
+"""Comparison of a live screen with a recorded one (``wf.bundle.pixels``), and grabbing the live screen.
 
-The cursor is not part of either picture (mss/XGetImage never include it), so
-what is left to tolerate is rendering noise and a blinking text caret. A pixel
-*differs* when any channel is off by more than ``PIXEL_TOLERANCE`` and it lies
-in a horizontal run of at least ``MIN_RUN`` differing pixels: a caret is a bar
-one or two pixels wide (measured: Tk's is 2×17 px), while a changed glyph, a
-button that appeared or moved text always has wider runs (measured: 'a'→'b'
-leaves 35 such pixels, a revealed button ~650). ``diff_fraction`` is the share
-of differing pixels; ``similarity`` is 1 − mean absolute difference / 255.
+Every differing pixel counts: a pixel differs when any channel is off by more than ``PIXEL_TOLERANCE``
+(24 of 255: rendering noise stays well below it, any real change of colour is far above it), wherever it
+is and whatever its shape, so a 1 px line, a checkbox tick or a caret moved by one character all count
+(an earlier rule counted only horizontal runs of ≥ 3 px and missed exactly those). Nothing is ignored but
+the *masked* regions: the bundle's volatile regions (what changed while nobody touched anything) and
+``--ignore-region``. The pointer is in neither picture (mss / XGetImage never include it).
+``diff_fraction`` is the share of differing pixels; ``similarity`` is 1 − mean over the compared pixels
+of their largest channel difference / 255; ``bbox`` the box around the differing pixels.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import mss
 import numpy as np
 from PIL import Image
 
+from wf.bundle import pixels
 from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import PIXEL_TOLERANCE, bgra_to_rgb, encode_png, load_rgb
-
-MIN_RUN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,68 +49,19 @@ Region = tuple[int, int, int, int]  # x, y, width, height in the frame's pixels
 
 def compare(recorded: Frame, live: Frame, *, tolerance: int = PIXEL_TOLERANCE,
             ignore: Sequence[Region] = ()) -> FrameDiff:
-    """How close ``live`` is to ``recorded``; frames of different sizes are compared after resizing.
+    """How close ``live`` is to ``recorded``; a live frame of another size is resized first.
 
-    ``ignore``: regions that are dynamic by nature (a clock, a spinner): they never count as different.
+    ``ignore``: masked regions in the frame's pixels (volatile regions, ``--ignore-region``): never compared.
     """
-    if ignore:
-        live = _mask_regions(recorded, live, ignore)
-    total = recorded.width * recorded.height
-    if live.rgb == recorded.rgb and (live.width, live.height) == (recorded.width, recorded.height):
+    same_size = (live.width, live.height) == (recorded.width, recorded.height)
+    if same_size and live.rgb == recorded.rgb:
         return FrameDiff(1.0, 0.0, 0, None)
     a = recorded.array()
-    b = live.array() if (live.width, live.height) == (recorded.width, recorded.height) else \
-        _resize(live, recorded.width, recorded.height)
-    # Only the rows and columns that differ at all get the costly int16 work (a 1280×800 frame: ~3 ms).
-    rows = _differing_rows(a, b)
-    if not rows:
-        return FrameDiff(1.0, 0.0, 0, None)
-    y0, y1 = rows[0], rows[-1] + 1
-    cols = np.flatnonzero((a[y0:y1] != b[y0:y1]).any(axis=(0, 2)))
-    x0, x1 = int(cols[0]), int(cols[-1]) + 1
-    d = np.abs(a[y0:y1, x0:x1].astype(np.int16) - b[y0:y1, x0:x1].astype(np.int16))
-    similarity = 1.0 - float(d.sum(dtype=np.int64)) / (total * 3 * 255.0)
-    mask = solid(d.max(axis=2) > tolerance)
-    n = int(mask.sum())
-    bbox = None
-    if n:
-        ys = np.flatnonzero(mask.any(axis=1))
-        xs = np.flatnonzero(mask.any(axis=0))
-        bbox = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
-    return FrameDiff(similarity=similarity, diff_fraction=n / total, differing=n, bbox=bbox)
-
-
-def _mask_regions(recorded: Frame, live: Frame, regions: Sequence[Region]) -> Frame:
-    """``live`` with the recorded pixels pasted into ``regions`` (so they compare equal)."""
-    if (live.width, live.height) != (recorded.width, recorded.height):
-        live = Frame(_resize(live, recorded.width, recorded.height).tobytes(), recorded.width, recorded.height)
-    a, b = recorded.array(), live.array().copy()
-    for x, y, w, h in regions:
-        x0, y0 = max(x, 0), max(y, 0)
-        b[y0:y + h, x0:x + w] = a[y0:y + h, x0:x + w]
-    return Frame(b.tobytes(), live.width, live.height)
-
-
-def _differing_rows(a: np.ndarray, b: np.ndarray) -> list[int]:
-    """Row numbers where two frames differ, by plain byte comparison (far cheaper than numpy's !=)."""
-    ma, mb = np.ascontiguousarray(a).data.cast("B"), np.ascontiguousarray(b).data.cast("B")
-    stride = a.shape[1] * 3
-    return [y for y in range(a.shape[0]) if ma[y * stride:(y + 1) * stride] != mb[y * stride:(y + 1) * stride]]
-
-
-def solid(mask: np.ndarray, run: int = MIN_RUN) -> np.ndarray:
-    """The pixels of ``mask`` that belong to a horizontal run of at least ``run`` pixels."""
-    if run <= 1:
-        return mask
-    if mask.shape[1] < run:
-        return np.zeros_like(mask)
-    w = mask[:, : mask.shape[1] - run + 1].copy()
-    for k in range(1, run):  # w[x]: the run of `run` pixels starting at x is all set
-        w &= mask[:, k: mask.shape[1] - run + 1 + k]
-    out = np.zeros_like(mask)
-    for k in range(run):
-        out[:, k: k + w.shape[1]] |= w
-    return out
+    b = live.array() if same_size else _resize(live, recorded.width, recorded.height)
+    mask = pixels.mask_of(recorded.width, recorded.height, ignore) if ignore else None
+    d = pixels.diff(a, b, tolerance=tolerance, mask=mask)
+    return FrameDiff(similarity=d.similarity, diff_fraction=d.differing / (recorded.width * recorded.height),
+                     differing=d.differing, bbox=d.bbox)
 
 
 def _resize(f: Frame, w: int, h: int) -> np.ndarray:

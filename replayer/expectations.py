@@ -1,0 +1,106 @@
+"""What each action step of a replay is expected to leave on screen (pure; frames are decoded by the caller).
+
+For every step the recording gives two screens, chosen by *capture time*, not by stream position alone:
+
+* ``after`` — the recorded post-action state: a screen captured after the step's last event and before the
+  next input step began (the recorder's ``post`` screen first; else the latest such screen, e.g. the next
+  step's ``pre``; after the last step, the ``stop`` screen). None when nothing was captured in between;
+* ``before`` — the state the step started from: the latest screen captured after the previous input step
+  ended and before this one began.
+
+A step's effect is *observable* only when both exist and differ outside the masked regions. A step whose
+screens are identical (a hover over nothing, Ctrl+C, a right click that opens nothing) left no visible
+trace: the replay can still catch it doing something else (the live screen then differs), but it cannot
+show that it did what the recording did, so such a step is never counted as verified.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from wf.bundle.actions import Action
+from wf.bundle.events import Event, Screen, Window
+from wf.replayer.compare import Frame, Region, compare
+
+NOT_ACTIONS = frozenset({"wait", "mark"})  # no input of their own: not action steps, not in the coverage
+EPSILON = 1e-4  # s: a frame stamped at the same instant as an event was grabbed after it (clock resolution)
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    action: Action
+    before: Screen | None
+    after: Screen | None
+    excluded: bool = False  # the step happened in an excluded window: no screens were kept for it
+
+    @property
+    def counted(self) -> bool:
+        return self.action.kind not in NOT_ACTIONS
+
+    @property
+    def step(self) -> int:
+        return self.action.index
+
+    def missing(self) -> str | None:
+        """Why the effect cannot be checked before any pixel is looked at (None: it may be)."""
+        if not self.counted:
+            return f"a {self.action.kind}, not an input action: nothing of its own to observe"
+        if self.excluded:
+            return "in an excluded window: no screens were recorded for it"
+        if self.after is None:
+            return "no screen was recorded after it (before the next step began)"
+        if self.before is None:
+            return "no screen was recorded between the previous step and this one, so its own effect " \
+                   "cannot be told apart"
+        return None
+
+
+def expectations(events: Sequence[Event], actions: Sequence[Action]) -> list[Expectation]:
+    """One ``Expectation`` per action, in order."""
+    screens = [(i, e) for i, e in enumerate(events) if isinstance(e, Screen)]
+    positions = [i for i, _ in screens]
+    inputs = [a for a in actions if a.kind not in NOT_ACTIONS]
+    order = {a.index: n for n, a in enumerate(inputs)}
+    out: list[Expectation] = []
+    for a in actions:
+        n = order.get(a.index)
+        prev = inputs[n - 1] if n is not None and n > 0 else None
+        nxt = inputs[n + 1] if n is not None and n + 1 < len(inputs) else None
+        lo = bisect.bisect_right(positions, a.last_event)
+        hi = bisect.bisect_left(positions, nxt.first_event) if nxt is not None else len(screens)
+        t_next = nxt.t_start if nxt is not None else float("inf")
+        later = [s for _, s in screens[lo:hi]
+                 if s.reason != "start" and a.t_end - EPSILON <= s.captured <= t_next + EPSILON]
+        after = next((s for s in later if s.reason == "post"), later[-1] if later else None)
+        first = bisect.bisect_left(positions, a.first_event)
+        t_prev = prev.t_end if prev is not None else float("-inf")
+        earlier = [s for _, s in screens[:first] if t_prev - EPSILON <= s.captured <= a.t_start + EPSILON]
+        before = earlier[-1] if earlier else None
+        out.append(Expectation(a, before, after, _excluded(events, a.first_event)))
+    return out
+
+
+def _excluded(events: Sequence[Event], first_event: int) -> bool:
+    for e in reversed(events[:first_event + 1]):
+        if isinstance(e, Window):
+            return e.excluded
+    return False
+
+
+def unobservable(exp: Expectation, frame: Callable[[Screen], Frame], masks: Callable[[Screen], list[Region]]
+                 ) -> str | None:
+    """Why the step's recorded effect cannot be seen (None: its screens differ outside the masks)."""
+    why = exp.missing()
+    if why is not None or exp.before is None or exp.after is None:
+        return why
+    b, a = exp.before, exp.after
+    if (b.x, b.y, b.width, b.height) != (a.x, a.y, a.width, a.height):
+        return None  # grabs of different regions: the step changed what there was to see
+    if b.path != a.path:  # paths are content hashes: the same path is the same pixels
+        if compare(frame(b), frame(a), ignore=masks(a)).differing:
+            return None
+        if compare(frame(b), frame(a)).differing:
+            return "its recorded change lies entirely inside volatile (masked) regions"
+    return "the recording shows no visible change (the screens before and after it are identical)"

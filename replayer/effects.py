@@ -82,8 +82,8 @@ class EffectWatcher:
         exp = self.expected.get(step)
         if exp is None:
             return True
-        if exp.missing() is not None or exp.after is None:
-            self.results[step] = ScreenResult("unchecked", exp.missing())
+        if exp.unwatchable() is not None or exp.after is None:
+            self.results[step] = ScreenResult("unchecked", exp.unwatchable())
             return True
         if self.sync:
             frame, d, ok, waited = self.cp.wait_for(exp.after, self.timeout)

@@ -43,14 +43,22 @@ class Expectation:
     def step(self) -> int:
         return self.action.index
 
-    def missing(self) -> str | None:
-        """Why the effect cannot be checked before any pixel is looked at (None: it may be)."""
+    def unwatchable(self) -> str | None:
+        """Why there is no recorded post-action state to compare the live screen with (None: there is)."""
         if not self.counted:
             return f"a {self.action.kind}, not an input action: nothing of its own to observe"
         if self.excluded:
             return "in an excluded window: no screens were recorded for it"
         if self.after is None:
             return "no screen was recorded after it (before the next step began)"
+        return None
+
+    def missing(self) -> str | None:
+        """Why the effect cannot be told apart before any pixel is looked at (None: it may be). Without
+        ``before`` the live screen is still compared with ``after`` (and can differ), but a match cannot
+        show what this step itself did."""
+        if (why := self.unwatchable()) is not None:
+            return why
         if self.before is None:
             return "no screen was recorded between the previous step and this one, so its own effect " \
                    "cannot be told apart"

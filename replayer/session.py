@@ -128,10 +128,13 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None]) -> 
         run = LevelRun(plan=plan, opts=opts, target=target, checkpointer=cp, checkpoints=checkpoints,
                        step_of=step_of, log=log, effects=effects, expected=expected)
         driven = run_actions(run, bundle, events, scale) if opts.level == "actions" else run_events(run)
-        if plan.final_screen is not None and driven.halted is None:
+        # A --steps range ends where its last step's recorded effect is checked (its effect watch); the
+        # recording's last screen is the final state of the whole task only.
+        final = plan.final_screen if opts.last is None else None
+        if final is not None and driven.halted is None:
             settle = opts.sync_timeout if opts.sync == "screen" else opts.settle
-            frame, d, ok, waited = cp.wait_for(plan.final_screen, settle)
-            checkpoints.append(cp.result(plan.final_screen, None, "final", frame, d,
+            frame, d, ok, waited = cp.wait_for(final, settle)
+            checkpoints.append(cp.result(final, None, "final", frame, d,
                                          ok if opts.sync == "screen" else None, waited, None))
         screens = effects.finish()
         cp.finish()

@@ -64,9 +64,10 @@ def fixture_session(d: Display, rec: ScriptedRecording) -> None:
     rec.pre()
     d.xdotool("type", "--delay", "30", 'Hi, "wf"! <a&b> {x|y} ~$%^*()_+')
     time.sleep(0.2)
-    rec.pre()
-    d.xdotool("key", "--delay", "30", "BackSpace", "shift+Home", "ctrl+e")
-    time.sleep(0.3)
+    for key in ("BackSpace", "shift+Home", "ctrl+e"):  # a screen between keys: each one's effect is seen
+        rec.pre()
+        d.xdotool("key", key)
+        time.sleep(0.2)
 
 
 # The suite shares 2 cores with other suites and benchmarks: lateness under that load says nothing about
@@ -76,6 +77,16 @@ LOADED = ("--threshold", "timing_p95_ms=2000", "--threshold", "timing_max_ms=500
 
 def report_of(res_stdout: str) -> dict[str, object]:
     return orjson.loads(res_stdout)
+
+
+def assert_verified(rep: dict[str, object], steps: int | None = None) -> None:
+    """The other side of the verdict: a clean session comes out verified, every action step checked."""
+    verdict = rep["verdict"]
+    assert verdict["status"] == "verified", (verdict, [s for s in rep["steps"] if s["status"] != "verified"])
+    assert verdict["coverage"]["percent"] == 100.0 and verdict["coverage"]["steps"] > 0
+    if steps is not None:
+        assert verdict["coverage"]["steps"] == steps
+    assert all(s["status"] == "verified" for s in rep["steps"] if s["counted"])
 
 
 def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display], tmp_path: Path) -> None:
@@ -91,11 +102,12 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
     assert replayed == recorded
     rep = report_of(res.stdout)
     assert rep["passed"] is True
+    assert_verified(rep, steps=9)
     assert rep["stats"]["sequence_identical"] is True
     assert rep["stats"]["pointer_max_px"] == 0.0
     # Every pre-action checkpoint was compared and its replayed frame saved next to the report.
     pres = [c for c in rep["checkpoints"] if c["label"] == "pre"]
-    assert len(pres) == 7
+    assert len(pres) == 9
     for c in rep["checkpoints"]:
         assert (tmp_path / c["replayed"]).is_file()
     assert json.loads((tmp_path / "report.json").read_text())["passed"] is True
@@ -105,6 +117,7 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--steps", "0:2", "--speed", "2", "--launch",
              app_cmd(part), "--json")
     assert res.returncode == 0, res.stderr
+    assert_verified(report_of(res.stdout), steps=2)
     got = read_state(part)
     assert (got["counter"], got["right_clicks"], got["scroll"], got["text"]) == (2, 1, 0, "")
 
@@ -113,6 +126,9 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--level", "actions", "--launch", app_cmd(acts), "--json")
     assert res.returncode == 0, res.stderr
     assert read_state(acts) == recorded
+    rep = report_of(res.stdout)
+    assert_verified(rep, steps=9)
+    assert {s["input"] for s in rep["steps"]} == {"agrees"}  # the witness ran at the actions level too
 
 
 def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_path: Path) -> None:
@@ -140,8 +156,10 @@ def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_pat
     assert res.returncode == 0, res.stderr
     assert read_state(synced)["confirmed"] == 1
     rep = report_of(res.stdout)
-    waited = [c["waited"] for c in rep["checkpoints"] if c["label"] == "pre"]
-    assert max(waited) > 0.4  # it really waited for the slow app (1.5 s delay vs ~0.8 s recorded gap)
+    assert_verified(rep, steps=2)
+    # It really waited for the slow app (1.5 s delay vs ~0.8 s recorded gap): after the Open click, for
+    # its recorded effect (Confirm shown), before the Confirm click was sent.
+    assert rep["steps"][0]["waited"] > 0.4
 
 
 def test_tampered_key_fails_naming_the_event(new_display: Callable[..., Display], tmp_path: Path) -> None:
@@ -194,14 +212,18 @@ def test_xterm_typing_is_byte_exact(new_display: Callable[..., Display], tmp_pat
     with ScriptedRecording(d.name, tmp_path / "b", launch=xterm(rep_out)) as rec:
         d.xdotool("mousemove", 100, 60)
         time.sleep(0.1)
-        rec.pre()
-        d.xdotool("type", "--delay", "25", text + "x")
-        d.xdotool("key", "--delay", "25", "BackSpace", "Return", "ctrl+d")
-        time.sleep(0.5)
+        # A screen before every step (the tab is a step of its own between two typing runs), as the recorder
+        # takes them: so each step's effect can be seen.
+        for kind, what in (("type", "Tab"), ("key", "Tab"), ("type", text.split("\t")[1] + "x"),
+                           ("key", "BackSpace"), ("key", "Return"), ("key", "ctrl+d")):
+            rec.pre()
+            d.xdotool(kind, "--delay", "25", what)
+            time.sleep(0.3)
     expected = text + "\n"
     assert rec_out.read_bytes() == expected.encode()
-    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED)
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--json")
     assert res.returncode == 0, res.stderr
+    assert_verified(report_of(res.stdout), steps=6)
     deadline = time.monotonic() + 5
     while not rep_out.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -259,7 +281,9 @@ def test_wf_record_bundle_replays(new_display: Callable[..., Display], tmp_path:
              "--json")
     assert res.returncode == 0, res.stderr
     assert read_state(rep_state) == recorded
-    assert report_of(res.stdout)["screens"]["checkpoints"] >= 4
+    rep = report_of(res.stdout)
+    assert rep["screens"]["checkpoints"] >= 4
+    assert_verified(rep)  # the recorder's own pre and post screens cover every step
 
 
 def test_a_ticking_clock_needs_an_ignored_region(new_display: Callable[..., Display], tmp_path: Path) -> None:
@@ -279,7 +303,7 @@ def test_a_ticking_clock_needs_an_ignored_region(new_display: Callable[..., Disp
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", both(tmp_path / "a.json"), "--json")
     assert res.returncode == 1, res.stderr
     fails = report_of(res.stdout)["verdict"]["failures"]
-    assert all(f["check"] == "screen" for f in fails) and fails
+    assert all(f["check"] in ("screen", "effect") for f in fails) and fails
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", both(tmp_path / "b.json"),
              "--ignore-region", "600,0,120,120")
     assert res.returncode == 0, res.stderr

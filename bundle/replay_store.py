@@ -111,7 +111,14 @@ def kept_paths(bundle: Bundle) -> list[Path]:
     root = bundle.path / REPLAYS_DIR
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.suffix == ".json" and not p.name.startswith(".") and p.is_file())
+    return sorted((p for p in root.iterdir() if p.suffix == ".json" and not p.name.startswith(".") and p.is_file()),
+                  key=_order)
+
+
+def _order(path: Path) -> tuple[str, int]:
+    """By time, then by the ``-N`` a second report of the same microsecond got."""
+    base, sep, n = path.stem.rpartition("-")
+    return (base, int(n)) if sep and n.isdigit() else (path.stem, 1)
 
 
 @dataclass

@@ -15,11 +15,15 @@ from wf.bundle.actions import Action, load_actions, to_pyautogui_program
 from wf.bundle.annotation_log import NewerAnnotationsError, load_annotations
 from wf.bundle.annotations import Annotations, annotation_rows, step_summary
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import KeptReplay, last_replay
+from wf.bundle.replays import outcome
 from wf.bundle.summary import Summary, summarize
 from wf.cli.choices import Coords
 from wf.cli.console import human_bytes, out, print_json, warn
 
-HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks.
+HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks,
+and the verdict of its last kept replay (verified / failed / unverified, coverage; stale when the events
+changed since).
 
 --json prints a machine-readable summary (version, duration, counts, screens, bytes, …).
 --actions lists the reduced agent steps (click, type, hotkey, …; see docs/actions.md) as a table, or with
@@ -54,13 +58,41 @@ def command(
         render_actions(b, steps, ann)
         return 0
     summary = summarize(b)
+    kept = last_replay(b)
     if json:
-        print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None})
+        print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None,
+                    "last_replay": replay_json(b, kept)})
         return 0
-    for w in summary.warnings:
-        warn(w)
-    render(summary, ann)
+    for w in summary.warnings + (kept.warnings if kept else []):
+        warn(escape(w))
+    render(summary, ann, kept)
     return 0
+
+
+def replay_json(b: Bundle, kept: KeptReplay | None) -> dict[str, object] | None:
+    """The last kept replay in brief (None: never replayed with the report kept)."""
+    if kept is None:
+        return None
+    v = kept.report.verdict
+    return {"status": outcome(kept.report), "stale": kept.stale, "at": kept.report.at,
+            "level": kept.report.options.level, "coverage": msgspec.to_builtins(v.coverage),
+            "first_failed_step": v.first_failed_step, "file": str(kept.path.relative_to(b.path))}
+
+
+def replay_row(kept: KeptReplay) -> str:
+    rep = kept.report
+    status = outcome(rep)
+    colour = {"verified": "green", "failed": "red"}.get(status, "yellow")
+    text = f"[{colour}]{status}[/]"
+    cov = rep.verdict.coverage
+    if cov is not None:
+        text += f", {cov.percent:.0f} % of {cov.steps} steps checked"
+    if rep.verdict.first_failed_step is not None:
+        text += f", first failing step {rep.verdict.first_failed_step}"
+    text += f" ({rep.options.level} level, {escape(rep.at or 'time unknown')})"
+    if kept.stale:
+        text += " [red]— stale: the events changed since this replay[/]"
+    return text
 
 
 def _annotations(b: Bundle) -> Annotations | None:
@@ -100,7 +132,7 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     out.print(t)
 
 
-def render(s: Summary, ann: Annotations | None = None) -> None:
+def render(s: Summary, ann: Annotations | None = None, kept: KeptReplay | None = None) -> None:
     t = Table(title=f"wf bundle {escape(s.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -126,4 +158,5 @@ def render(s: Summary, ann: Annotations | None = None) -> None:
     if ann is not None:
         for label, value in annotation_rows(ann):
             t.add_row(escape(label), escape(value))
+    t.add_row("last replay", replay_row(kept) if kept else "never replayed (or not kept: `wf replay` keeps it)")
     out.print(t)

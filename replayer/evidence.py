@@ -17,7 +17,7 @@ from wf.replayer.expectations import Expectation, unobservable
 from wf.replayer.fidelity import Evaluation, evaluate
 from wf.replayer.levels import Driven
 from wf.replayer.verdict import decide, step_effects
-from wf.replayer.witness import Testimony, witness
+from wf.replayer.witness import Witnessed, witness
 
 
 def assess(driven: Driven, checkpoints: Sequence[Checkpoint], expected: Mapping[int, Expectation],
@@ -29,7 +29,7 @@ def assess(driven: Driven, checkpoints: Sequence[Checkpoint], expected: Mapping[
                         keycode_of=driven.keycode_of, dropped=driven.dropped, step_of=step_of,
                         capture=sequence_check and driven.captured is not None)
     failures = list(ev.failures)
-    testimony: dict[int, Testimony] = {}
+    testimony: dict[int, Witnessed] = {}
     if driven.captured is not None:
         testimony, stray = witness(driven.spans, driven.captured, thresholds.pointer_px)
         if stray:

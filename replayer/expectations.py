@@ -79,15 +79,21 @@ def expectations(events: Sequence[Event], actions: Sequence[Action]) -> list[Exp
         lo = bisect.bisect_right(positions, a.last_event)
         hi = bisect.bisect_left(positions, nxt.first_event) if nxt is not None else len(screens)
         t_next = nxt.t_start if nxt is not None else float("inf")
+        done = _ended(events, a)
         later = [s for _, s in screens[lo:hi]
-                 if s.reason != "start" and a.t_end - EPSILON <= s.captured <= t_next + EPSILON]
+                 if s.reason != "start" and done - EPSILON <= s.captured <= t_next + EPSILON]
         after = next((s for s in later if s.reason == "post"), later[-1] if later else None)
         first = bisect.bisect_left(positions, a.first_event)
-        t_prev = prev.t_end if prev is not None else float("-inf")
+        t_prev = _ended(events, prev) if prev is not None else float("-inf")
         earlier = [s for _, s in screens[:first] if t_prev - EPSILON <= s.captured <= a.t_start + EPSILON]
         before = earlier[-1] if earlier else None
         out.append(Expectation(a, before, after, _excluded(events, a.first_event)))
     return out
+
+
+def _ended(events: Sequence[Event], a: Action) -> float:
+    """When the step's last event happened (a hover's ``t_end`` is when the pointer moved on: later)."""
+    return events[a.last_event].t if 0 <= a.last_event < len(events) else a.t_end
 
 
 def _excluded(events: Sequence[Event], first_event: int) -> bool:

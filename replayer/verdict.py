@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from wf.bundle.replays import Coverage, Failure, StepEffect, UncheckedStep, VerdictStatus
 from wf.replayer.effects import ScreenResult
 from wf.replayer.expectations import Expectation
-from wf.replayer.witness import Testimony
+from wf.replayer.witness import Witnessed
 
 NOT_LOOKED = ScreenResult("unchecked", "the screen was not looked at after it")
-NO_CAPTURE = Testimony("unchecked", "no input capture ran")
+NO_CAPTURE = Witnessed("unchecked", "no input capture ran")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Outcome:
 
 
 def step_effects(expected: Sequence[Expectation], screens: Mapping[int, ScreenResult],
-                 testimony: Mapping[int, Testimony], invisible: Mapping[int, str | None],
+                 testimony: Mapping[int, Witnessed], invisible: Mapping[int, str | None],
                  not_run: Mapping[int, str]) -> list[StepEffect]:
     """One ``StepEffect`` per expected step. ``invisible``: why a step's recorded effect cannot be seen;
     ``not_run``: steps of the range that were not replayed, and why."""

@@ -38,16 +38,16 @@ class StepSpan:
 
 
 @dataclass(frozen=True, slots=True)
-class Testimony:
+class Witnessed:
     status: WitnessStatus
     why: str | None = None
 
 
 def witness(spans: Sequence[StepSpan], captured: Sequence[Event], pointer_px: float
-            ) -> tuple[dict[int, Testimony], list[str]]:
+            ) -> tuple[dict[int, Witnessed], list[str]]:
     """Per step: does the input that reached the X server agree with it? Plus input seen before any step."""
     evs = [e for e in captured if isinstance(e, _INPUT)]
-    out: dict[int, Testimony] = {}
+    out: dict[int, Witnessed] = {}
     stray: list[str] = []
     held: dict[object, KeyDown] = {}  # modifiers down, carried into the next window (ctrl held over 2 clicks)
     k = 0
@@ -70,7 +70,7 @@ def witness(spans: Sequence[StepSpan], captured: Sequence[Event], pointer_px: fl
         seen = _discrete(reduce_events([*prefix, *window], TIMING_ASIDE))
         moves = [e for e in window if isinstance(e, MouseMove)]
         why = judge(span.action, seen, moves, pointer_px)
-        out[span.action.index] = Testimony("agrees") if why is None else Testimony("differs", why)
+        out[span.action.index] = Witnessed("agrees") if why is None else Witnessed("differs", why)
     return out, stray
 
 

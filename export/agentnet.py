@@ -58,6 +58,7 @@ class AgentNetExport:
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
+                "effect": s.effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
             # AgentNet closes every trajectory with terminate on the final screen.
@@ -72,11 +73,13 @@ class AgentNetExport:
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
+                "effect": None,
             })
         line = {
             "task_id": episode.episode_id,
             "instruction": episode.instruction,
             "outcome": episode.outcome,
+            "verdict": episode.verdict,
             "tags": list(episode.tags),
             "quality": episode.quality,
             "screen": {"width": episode.screen[0], "height": episode.screen[1]},

@@ -24,7 +24,7 @@ from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
 from wf.export.formats import FORMATS, REGISTRY
 from wf.export.images import check_spec
-from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
+from wf.export.steps import CollectOptions, Episode, Excluded, Skipped, collect_episode, episode_id
 from wf.export.writer import MIB, OutputFile, WriterConfig
 
 MANIFEST = "manifest.json"
@@ -47,6 +47,7 @@ class ExportOptions:
     image_format: str | None = None
     max_side: int | None = None
     history: int = 5
+    require_verified: bool = False
 
 
 class BundleEntry(msgspec.Struct, kw_only=True):
@@ -58,6 +59,8 @@ class BundleEntry(msgspec.Struct, kw_only=True):
     instruction: str | None
     outcome: str
     warnings: list[str]
+    verdict: str = "unreplayed"  # of the bundle's last kept replay (docs/export.md)
+    coverage: float | None = None
 
 
 class SkippedEntry(msgspec.Struct, kw_only=True):
@@ -89,6 +92,8 @@ class Manifest(msgspec.Struct, kw_only=True):
     bundles: list[BundleEntry]
     skipped: list[SkippedEntry]
     files: list[FileEntry]
+    require_verified: bool = False
+    excluded: list[SkippedEntry] = msgspec.field(default_factory=list)  # readable, left out: not verified
 
 
 def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
@@ -111,11 +116,13 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     out = _prepare_out(opts.out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
-                           images=spec, want_images=fmt.images, want_program=fmt.program)
+                           images=spec, want_images=fmt.images, want_program=fmt.program,
+                           require_verified=opts.require_verified)
     jobs, skipped = _plan(bundles)
 
     entries: list[BundleEntry] = []
     skips: list[SkippedEntry] = []
+    excluded: list[SkippedEntry] = []
     steps = 0
     tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
     try:
@@ -126,6 +133,8 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         for done, result in enumerate(results, start=1):
             if isinstance(result, Skipped):
                 skips.append(SkippedEntry(path=result.bundle, reason=result.reason))
+            elif isinstance(result, Excluded):
+                excluded.append(SkippedEntry(path=result.bundle, reason=result.reason))
             else:
                 writer.add(result)
                 shutil.rmtree(tmp / result.episode_id, ignore_errors=True)  # re-encoded images, now written
@@ -146,6 +155,7 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         include_dropped=opts.include_dropped, history=opts.history, shard_bytes=shard_bytes,
         episodes=len(entries), steps=steps, bytes=sum(f.bytes for f in files),
         bundles=entries, skipped=skips, files=[_file(f) for f in files],
+        require_verified=opts.require_verified, excluded=excluded,
     )
     (out / MANIFEST).write_bytes(orjson.dumps(msgspec.to_builtins(manifest), option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
@@ -197,7 +207,7 @@ def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]
     return jobs, skipped
 
 
-def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
+def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped | Excluded:
     try:
         return collect_episode(job.path, opts, tmp, job.episode_id)
     except WfError as exc:
@@ -206,19 +216,19 @@ def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
         return Skipped(job.path, f"cannot be exported ({type(exc).__name__}: {exc})")
 
 
-def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped]:
+def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped | Excluded]:
     job, opts, tmp = args
     return job.index, _work(job, opts, tmp)
 
 
 def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions, tmp: Path,
-             workers: int) -> Iterator[Episode | Skipped]:
+             workers: int) -> Iterator[Episode | Skipped | Excluded]:
     """Yield one result per input bundle, in input order, however the workers finish."""
     total = len(jobs) + len(skipped)
-    ready: dict[int, Episode | Skipped] = dict(skipped)
+    ready: dict[int, Episode | Skipped | Excluded] = dict(skipped)
     nxt = 0
 
-    def drain() -> Iterator[Episode | Skipped]:
+    def drain() -> Iterator[Episode | Skipped | Excluded]:
         nonlocal nxt
         while nxt in ready:
             yield ready.pop(nxt)
@@ -243,7 +253,7 @@ def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions
 def _entry(ep: Episode) -> BundleEntry:
     return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
                        actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
-                       outcome=ep.outcome, warnings=list(ep.warnings))
+                       outcome=ep.outcome, warnings=list(ep.warnings), verdict=ep.verdict, coverage=ep.coverage)
 
 
 def _file(f: OutputFile) -> FileEntry:

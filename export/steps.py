@@ -18,6 +18,8 @@ import xxhash
 from wf.bundle.actions import Action, load_actions, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import last_replay
+from wf.bundle.replays import outcome
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
 
 # Actions that are not something an agent does (recorder marks) are not training steps.
@@ -35,6 +37,7 @@ class CollectOptions:
     images: ImageSpec = field(default_factory=ImageSpec)
     want_images: bool = True
     want_program: bool = False
+    require_verified: bool = False  # only episodes whose last replay verified every step (docs/export.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class StepRow:
     t_end: float
     pre: ImageRef | None
     post: ImageRef | None
+    effect: str = "unreplayed"  # the step's effect in the episode's last replay: verified|differs|unchecked
 
     @property
     def action_json(self) -> str:
@@ -81,6 +85,8 @@ class Episode:
     dropped: int
     program: str | None = None
     warnings: tuple[str, ...] = ()
+    verdict: str = "unreplayed"  # the last kept replay's: verified|failed|unverified, stale, or unreplayed
+    coverage: float | None = None  # of that replay, in %
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +95,50 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """A readable bundle left out on purpose (``--require-verified``)."""
+
+    bundle: str
+    reason: str
+
+
+def evidence(bundle: Bundle) -> tuple[str, float | None, dict[int, str], str | None]:
+    """(episode verdict, coverage %, effect per step, why it is not verified) from the last kept replay.
+
+    A replay of part of the task (``--steps``) cannot verify the episode: at best it is unverified. A
+    replay of events that have changed since (``stale``) says nothing about these events: no effects.
+    """
+    kept = last_replay(bundle)
+    if kept is None:
+        return "unreplayed", None, {}, "never replayed (or its report was not kept)"
+    rep = kept.report
+    if kept.stale:
+        return "stale", None, {}, f"the events changed since the last replay ({kept.path.name})"
+    status = outcome(rep)
+    partial = rep.options.first_event > 0 or rep.options.last_event is not None
+    if partial and status == "verified":
+        status = "unverified"
+    cov = rep.verdict.coverage.percent if rep.verdict.coverage else None
+    why = None
+    if status != "verified":
+        why = f"last replay {status}" + (f" (coverage {cov:.0f} %)" if cov is not None else "") + \
+            (", of part of the task (--steps)" if partial else "")
+    return status, cov, {e.step: e.status for e in rep.steps}, why
+
+
 def episode_id(path: Path, started: str) -> str:
     """Stable id: the bundle directory name plus a short hash of the header's start time."""
     name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
     return f"{name}-{xxhash.xxh3_64_hexdigest(started.encode())[:8]}"
 
 
-def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode:
+def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode | Excluded:
     """Read one bundle into an :class:`Episode`; raises ``WfError`` for a bundle that cannot be exported."""
     bundle = Bundle.open(path)
+    verdict, coverage, effects, why_not = evidence(bundle)
+    if opts.require_verified and verdict != "verified":
+        return Excluded(str(path), f"not verified: {why_not}")
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
     size = (header.screen.width, header.screen.height)
@@ -135,6 +176,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             t_end=act.t_end,
             pre=images.get(act.pre_screen) if images else None,
             post=images.get(act.post_screen) if images else None,
+            effect=effects.get(act.index, "unreplayed"),
         ))
         history.append(description)
 
@@ -148,7 +190,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
         instruction=instruction, outcome=ann.outcome, tags=tuple(ann.tags),
         quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
         actions_total=len(actions), dropped=dropped, program=program,
-        warnings=tuple(bundle.warnings) + tuple(ann.warnings),
+        warnings=tuple(bundle.warnings) + tuple(ann.warnings), verdict=verdict, coverage=coverage,
     )
 
 
@@ -199,4 +241,6 @@ def step_metadata(ep: Episode, s: StepRow) -> dict[str, Any]:
         "image_height": s.pre.height if s.pre else None,
         "tags": list(ep.tags),
         "quality": ep.quality,
+        "effect": s.effect,
+        "verdict": ep.verdict,
     }

@@ -195,10 +195,55 @@ def test_kept_replays_inspect_and_no_save(new_display: Callable[..., Display], t
     last = orjson.loads(res.stdout)["last_replay"]
     assert last["status"] == "failed" and last["stale"] is False and last["file"] == f"replays/{kept[1].name}"
     assert "last replay" in wf("inspect", tmp_path / "b").stdout
+    # `wf view` shows the last kept replay's per-step effects without being told where the report is.
+    res = wf("view", tmp_path / "b", "--out", tmp_path / "b.html")
+    assert res.returncode == 0, res.stderr
+    html = (tmp_path / "b.html").read_text()
+    data = orjson.loads(html.split('id="wf-data">', 1)[1].split("</script>", 1)[0])
+    assert data["report"]["verdict"] == "failed" and data["steps"][0]["eff"]["status"] == "differs"
     # The bundle changes after its replays: their verdict no longer applies.
     with (tmp_path / "b" / "events.jsonl").open("ab") as fh:
         fh.write(b'{"t": 99.0, "type": "mark", "label": "later"}\n')
     assert orjson.loads(wf("inspect", tmp_path / "b", "--json").stdout)["last_replay"]["stale"] is True
+
+
+def test_export_rows_carry_effects_and_require_verified_keeps_verified_episodes(
+        new_display: Callable[..., Display], tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    d = new_display()
+    record_fixture(d, tmp_path / "good", tmp_path / "g.json", lambda d, rec: click(d, rec, 100, 40, "1"),
+                   replay_state=tmp_path / "g-rep.json")
+    d.kill_apps()
+    record_fixture(d, tmp_path / "hover", tmp_path / "h.json",
+                   lambda d, rec: (d.xdotool("mousemove", 600, 500), time.sleep(0.7), rec.pre()),
+                   replay_state=tmp_path / "h-rep.json")
+    d.kill_apps()
+    record_fixture(d, tmp_path / "never", tmp_path / "n.json", lambda d, rec: click(d, rec, 100, 40, "1"),
+                   replay_state=tmp_path / "n-rep.json")
+    assert wf("replay", tmp_path / "good", "--xvfb", *LOADED).returncode == 0
+    assert wf("replay", tmp_path / "hover", "--xvfb", *LOADED).returncode == UNVERIFIED
+    bundles = [tmp_path / n for n in ("good", "hover", "never")]
+
+    res = wf("export", *bundles, "--format", "parquet", "--out", tmp_path / "all", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = pq.read_table(tmp_path / "all" / "data").to_pylist()
+    by = {(r["bundle"], r["step"]): (r["effect"], r["verdict"]) for r in rows}
+    assert by == {("good", 0): ("verified", "verified"), ("hover", 0): ("unchecked", "unverified"),
+                  ("never", 0): ("unreplayed", "unreplayed")}
+    manifest = orjson.loads(res.stdout)
+    assert [b["verdict"] for b in manifest["bundles"]] == ["verified", "unverified", "unreplayed"]
+
+    res = wf("export", *bundles, "--format", "agentnet", "--out", tmp_path / "verified", "--require-verified",
+             "--json")
+    assert res.returncode == 0, res.stderr  # leaving unverified episodes out is not an error
+    manifest = orjson.loads(res.stdout)
+    assert [b["path"] for b in manifest["bundles"]] == [str(tmp_path / "good")]
+    why = {Path(e["path"]).name: e["reason"] for e in manifest["excluded"]}
+    assert why == {"hover": "not verified: last replay unverified (coverage 0 %)",
+                   "never": "not verified: never replayed (or its report was not kept)"}
+    line = orjson.loads((tmp_path / "verified" / "agentnet.jsonl").read_bytes().splitlines()[0])
+    assert line["verdict"] == "verified" and {t["effect"] for t in line["traj"]} == {"verified"}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -216,10 +216,10 @@ def _report_json(rep: ReportView, images: _Images, steps: list[dict[str, Any]],
 
     effects: dict[int, dict[str, Any]] = {}
     for e in rep.effects:
-        n = position.get(e.step)
-        if n is None:
+        place = position.get(e.step)
+        if place is None:
             continue
-        effects[n] = {"status": e.status, "why": e.why, "screen": e.screen, "input": e.input,
+        effects[place] = {"status": e.status, "why": e.why, "screen": e.screen, "input": e.input,
                       "input_why": e.input_why, "rec": images.add_file(e.recorded),
                       "rep": images.add_file(e.replayed), "differing": e.differing, "bbox": e.bbox,
                       "waited": e.waited}

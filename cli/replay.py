@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from wf.bundle.actions import reduce_events, to_pyautogui_program
-from wf.bundle.errors import BadInput, WfError
+from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.reader import Bundle
 from wf.bundle.replay_store import events_hash, keep_report, now_stamp
 from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report, outcome
@@ -146,8 +147,7 @@ def command(
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
     data = build_report(bundle, result, opts, report, at=at, events_hash=replayed_events)
     if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_bytes(encode_report(data))
+        write_private(report, encode_report(data))
     if not no_save:
         keep(b, data, report)
     for w in result.warnings:
@@ -156,6 +156,19 @@ def command(
     if json:
         print_json(data)
     return int(exit_code(data, allow_unverified))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """The report holds typed characters: 0600, like the bundle it came from."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write the report to {path}: {exc.strerror}",
+                                 hint="choose a writable --report path") from None
 
 
 def exit_code(data: ReplayReport, allow_unverified: bool) -> ExitCode:

@@ -12,6 +12,8 @@ of their largest channel difference / 255; ``bbox`` the box around the differing
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,17 +87,25 @@ class RawShot:
 
 
 class FrameCache:
-    """Recorded frames decoded once (a bundle references the same frame from many events)."""
+    """Recorded frames decoded once (a bundle references the same frame from many events).
 
-    def __init__(self, bundle: Bundle) -> None:
+    At most ``limit`` bytes of decoded frames are kept, least recently used first out, so a day-long
+    recording replays in flat memory; preloading decodes the earliest frames ahead of the schedule.
+    """
+
+    def __init__(self, bundle: Bundle, limit: int = 1 << 30) -> None:
         self.bundle = bundle
-        self._frames: dict[str, Frame] = {}
+        self.limit = limit
+        self._frames: OrderedDict[str, Frame] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # the injection thread and the checkpoint worker both read it
 
     def preload(self, screens: Iterable[Screen], budget: int = 512 << 20) -> int:
-        """Decode frames ahead (PNG decoding is ~20 ms a frame: not something to do on schedule)."""
+        """Decode frames ahead, in the order the replay meets them (PNG decoding is ~20 ms a frame: not
+        something to do on schedule)."""
         used = 0
-        for sc in screens:
-            if used + sc.width * sc.height * 3 > budget:
+        for sc in sorted(screens, key=lambda s: s.captured):
+            if used + sc.width * sc.height * 3 > min(budget, self.limit):
                 break
             if sc.path not in self._frames:
                 used += sc.width * sc.height * 3
@@ -103,9 +113,20 @@ class FrameCache:
         return len(self._frames)
 
     def get(self, screen: Screen) -> Frame:
-        if screen.path not in self._frames:
-            self._frames[screen.path] = load_frame(self.bundle.screen_path(screen.path))
-        return self._frames[screen.path]
+        with self._lock:
+            frame = self._frames.get(screen.path)
+            if frame is not None:
+                self._frames.move_to_end(screen.path)
+                return frame
+        frame = load_frame(self.bundle.screen_path(screen.path))
+        with self._lock:
+            if screen.path not in self._frames:
+                self._frames[screen.path] = frame
+                self._bytes += len(frame.rgb)
+                while self._bytes > self.limit and len(self._frames) > 1:
+                    _, old = self._frames.popitem(last=False)
+                    self._bytes -= len(old.rgb)
+        return frame
 
 
 class Grabber:

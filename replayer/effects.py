@@ -73,6 +73,7 @@ class EffectWatcher:
         self.margin = MARGIN
         self.results: dict[int, ScreenResult] = {}
         self.open: _Watch | None = None
+        self.diverged = False  # a step's effect did not happen (sync: later waits are shorter)
 
     # -- driven by the levels ---------------------------------------------------------------------------
 
@@ -86,8 +87,12 @@ class EffectWatcher:
             self.results[step] = ScreenResult("unchecked", exp.unwatchable())
             return True
         if self.sync:
-            frame, d, ok, waited = self.cp.wait_for(exp.after, self.timeout)
+            # Once a step has diverged the verdict is failed: later steps get the settle time, not the whole
+            # --sync-timeout each (a replay into the wrong app must not take steps × timeout to end).
+            timeout = self.timeout if not self.diverged else min(self.timeout, self.settle)
+            frame, d, ok, waited = self.cp.wait_for(exp.after, timeout)
             self.results[step] = self._result(step, exp.after, d, frame, ok, waited, inline=False)
+            self.diverged = self.diverged or not ok
             return ok
         self.open = _Watch(step, exp.after, time.monotonic())
         return True

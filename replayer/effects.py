@@ -26,7 +26,7 @@ from wf.bundle.events import Screen
 from wf.bundle.replays import Box, EffectStatus
 from wf.replayer.checkpoints import POLL, Checkpointer
 from wf.replayer.compare import Frame, FrameDiff, RawShot, compare, save_png
-from wf.replayer.expectations import Expectation
+from wf.replayer.expectations import EPSILON, Expectation
 
 MARGIN = 0.008  # s left before the next event when a grab may start (raised to 2× the slowest grab seen)
 MAX_MARGIN = 0.05
@@ -74,11 +74,16 @@ class EffectWatcher:
         self.results: dict[int, ScreenResult] = {}
         self.open: _Watch | None = None
         self.diverged = False  # a step's effect did not happen (sync: later waits are shorter)
+        self.pending: tuple[int, Screen, float] | None = None  # sync: (step, its screen, when it ended)
+        self.last_waited: int | None = None
 
     # -- driven by the levels ---------------------------------------------------------------------------
 
-    def ended(self, step: int) -> bool:
-        """The step's last event was sent. Returns False when its effect did not happen (sync only)."""
+    def ended(self, step: int, *, defer: bool = False) -> bool:
+        """The step's last event was sent. Returns False when its effect did not happen (sync only).
+
+        ``defer`` (sync, events level): do not wait yet — the recorded post-action screen may have been
+        captured after later pointer moves; ``wait_pending`` waits when the replay reaches its moment."""
         self.close()
         exp = self.expected.get(step)
         if exp is None:
@@ -87,15 +92,30 @@ class EffectWatcher:
             self.results[step] = ScreenResult("unchecked", exp.unwatchable())
             return True
         if self.sync:
-            # Once a step has diverged the verdict is failed: later steps get the settle time, not the whole
-            # --sync-timeout each (a replay into the wrong app must not take steps × timeout to end).
-            timeout = self.timeout if not self.diverged else min(self.timeout, self.settle)
-            frame, d, ok, waited = self.cp.wait_for(exp.after, timeout)
-            self.results[step] = self._result(step, exp.after, d, frame, ok, waited, inline=False)
-            self.diverged = self.diverged or not ok
-            return ok
+            self.pending = (step, exp.after, time.monotonic())
+            return self.wait_pending() if not defer else True
         self.open = _Watch(step, exp.after, time.monotonic())
         return True
+
+    def due(self, t: float) -> bool:
+        """Whether a pending wait must happen before an event of bundle time ``t`` is sent."""
+        return self.pending is not None and t > self.pending[1].captured + EPSILON
+
+    def wait_pending(self) -> bool:
+        """Sync: wait for the pending step's post-action screen. Returns False when it never came."""
+        if self.pending is None:
+            return True
+        step, target, since = self.pending
+        self.pending = None
+        # Once a step has diverged the verdict is failed: later steps get the settle time, not the whole
+        # --sync-timeout each (a replay into the wrong app must not take steps × timeout to end).
+        timeout = self.timeout if not self.diverged else min(self.timeout, self.settle)
+        frame, d, ok, _ = self.cp.wait_for(target, timeout)
+        self.results[step] = self._result(step, target, d, frame, ok, time.monotonic() - since if ok else None,
+                                          inline=False)
+        self.diverged = self.diverged or not ok
+        self.last_waited = step
+        return ok
 
     def idle(self, until: float) -> None:
         """Sync none: look at the screen while the next event (due at monotonic ``until``) leaves time."""
@@ -144,7 +164,8 @@ class EffectWatcher:
         return True
 
     def settle_last(self) -> None:
-        """After the last event: give the open watch up to ``settle`` seconds of plain waiting."""
+        """After the last event: a pending wait happens now; an open watch gets up to ``settle`` seconds."""
+        self.wait_pending()
         w = self.open
         if w is None:
             return

@@ -91,6 +91,13 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float, timings: 
     waited = False  # an effect wait ran past the next event's time: the schedule moves with it
     halted: int | None = None
     for n, step in enumerate(run.plan.steps):
+        if n in begins or effects.due(step.event.t):  # the last step's recorded effect was captured by now
+            t0 = time.monotonic()
+            ok = effects.wait_pending()
+            waited = waited or time.monotonic() - t0 > POLL
+            if not ok and opts.halt_on_divergence:
+                halted = effects.last_waited
+                break
         while ci < len(checks) and checks[ci].at <= step.at:
             effects.idle(origin + start + checks[ci].at + shift)  # the last step's effect, till the checkpoint
             shift = take_checkpoint(checks[ci], opts, run.checkpointer, run.checkpoints, origin, start, shift,
@@ -116,12 +123,7 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float, timings: 
             sent[current][1].append(step.event)
         if (k := ends.get(n)) is not None:
             current = None
-            t0 = time.monotonic()
-            ok = effects.ended(k)
-            waited = time.monotonic() - t0 > POLL
-            if not ok and opts.halt_on_divergence:
-                halted = k
-                break
+            effects.ended(k, defer=True)  # sync: waited for when the replay reaches the screen's moment
     else:
         effects.settle_last()
     spans += [StepSpan(as_sent(run.expected[k].action, evs), at) for k, (at, evs) in sent.items()]

@@ -2,9 +2,13 @@
 
 For every step the recording gives two screens, chosen by *capture time*, not by stream position alone:
 
-* ``after`` — the recorded post-action state: a screen captured after the step's last event and before the
-  next input step began (the recorder's ``post`` screen first; else the latest such screen, e.g. the next
-  step's ``pre``; after the last step, the ``stop`` screen). None when nothing was captured in between;
+* ``after`` — the recorded post-action state: the latest screen captured after the step's last event and
+  before the next input step began (often the next step's ``pre``; after the last step, the ``stop``
+  screen): the step's whole effect, a dialog that took a while included. At the events level the replay
+  looks for it at its own moment on the timeline, after any pointer moves that came before it. The
+  actions level replays no moves between steps, so there ``after`` is the latest screen captured before any
+  later input; when every screen after the step came later, there is nothing it can compare (``late``).
+  None when nothing was captured in between;
 * ``before`` — the state the step started from: the latest screen captured after the previous input step
   ended and before this one began.
 
@@ -21,10 +25,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wf.bundle.actions import Action
-from wf.bundle.events import Event, Screen, Window
+from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Screen, Scroll, Window
+from wf.bundle.replays import Level
 from wf.replayer.compare import Frame, Region, compare
 
 NOT_ACTIONS = frozenset({"wait", "mark"})  # no input of their own: not action steps, not in the coverage
+_INPUT = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp)
 EPSILON = 1e-4  # s: a frame stamped at the same instant as an event was grabbed after it (clock resolution)
 
 
@@ -34,6 +40,7 @@ class Expectation:
     before: Screen | None
     after: Screen | None
     excluded: bool = False  # the step happened in an excluded window: no screens were kept for it
+    late: bool = False  # (actions level) screens exist after it, but only from after later input
 
     @property
     def counted(self) -> bool:
@@ -49,6 +56,9 @@ class Expectation:
             return f"a {self.action.kind}, not an input action: nothing of its own to observe"
         if self.excluded:
             return "in an excluded window: no screens were recorded for it"
+        if self.after is None and self.late:
+            return "the screens after it were recorded after the pointer moved on, which the actions level " \
+                   "does not replay (the events level checks it)"
         if self.after is None:
             return "no screen was recorded after it (before the next step began)"
         return None
@@ -65,10 +75,12 @@ class Expectation:
         return None
 
 
-def expectations(events: Sequence[Event], actions: Sequence[Action]) -> list[Expectation]:
-    """One ``Expectation`` per action, in order."""
+def expectations(events: Sequence[Event], actions: Sequence[Action], level: Level = "events") -> list[Expectation]:
+    """One ``Expectation`` per action, in order, for a replay at ``level``."""
     screens = [(i, e) for i, e in enumerate(events) if isinstance(e, Screen)]
     positions = [i for i, _ in screens]
+    input_times = [(i, e.t) for i, e in enumerate(events) if isinstance(e, _INPUT)]
+    input_index = [i for i, _ in input_times]
     inputs = [a for a in actions if a.kind not in NOT_ACTIONS]
     order = {a.index: n for n, a in enumerate(inputs)}
     out: list[Expectation] = []
@@ -82,12 +94,19 @@ def expectations(events: Sequence[Event], actions: Sequence[Action]) -> list[Exp
         done = _ended(events, a)
         later = [s for _, s in screens[lo:hi]
                  if s.reason != "start" and done - EPSILON <= s.captured <= t_next + EPSILON]
-        after = next((s for s in later if s.reason == "post"), later[-1] if later else None)
+        late = False
+        if level == "actions" and later:
+            k = bisect.bisect_right(input_index, a.last_event)
+            moved = input_times[k][1] if k < len(input_times) else float("inf")
+            settled = [s for s in later if s.captured <= moved + EPSILON]
+            late = not settled
+            later = settled
+        after = later[-1] if later else None
         first = bisect.bisect_left(positions, a.first_event)
         t_prev = _ended(events, prev) if prev is not None else float("-inf")
         earlier = [s for _, s in screens[:first] if t_prev - EPSILON <= s.captured <= a.t_start + EPSILON]
         before = earlier[-1] if earlier else None
-        out.append(Expectation(a, before, after, _excluded(events, a.first_event)))
+        out.append(Expectation(a, before, after, _excluded(events, a.first_event), late))
     return out
 
 

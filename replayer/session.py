@@ -95,7 +95,7 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None]) -> 
     warnings = list(bundle.warnings)
     actions = reduce_events(events)
     step_of = step_index_map(events, actions)
-    expected = in_range(expectations(events, actions), opts)
+    expected = in_range(expectations(events, actions, opts.level), opts)
     with contextlib.ExitStack() as stack:
         target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack)
         scale = check_scale(recorded_size, (target.width, target.height), opts.scale)

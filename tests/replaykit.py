@@ -45,11 +45,14 @@ def record_fixture(d: Display, out: Path, state: Path, script: Callable[[Display
 
 
 def click(d: Display, rec: ScriptedRecording, x: int, y: int, *args: str) -> None:
+    """Move, then click, with the screens the recorder takes: before the click, and once its effect settled
+    (before the pointer moves on: the actions level replays no moves between steps)."""
     d.xdotool("mousemove", x, y)
     time.sleep(0.15)
     rec.pre()
     d.xdotool("click", *args)
     time.sleep(0.25)
+    rec.post()
 
 
 # The suite shares 2 cores with other suites and benchmarks: lateness under that load says nothing about

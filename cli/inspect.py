@@ -27,7 +27,8 @@ changed since).
 
 --json prints a machine-readable summary (version, duration, counts, screens, bytes, …).
 --actions lists the reduced agent steps (click, type, hotkey, …; see docs/actions.md) as a table, or with
---json as a list of action objects. --pyautogui prints a standalone pyautogui script replaying the steps."""
+--json as a list of action objects, each with its effect in the last kept replay. --pyautogui prints a
+standalone pyautogui script replaying the steps."""
 
 
 def command(
@@ -48,17 +49,19 @@ def command(
         sys.stdout.flush()
         return 0
     ann = _annotations(b)
+    kept = last_replay(b)
+    effects = {e.step: e.status for e in kept.report.steps} if kept and not kept.stale else {}
     if actions:
         steps = load_actions(b)
         if json:
-            print_json([_with_annotation(a.to_json(), ann, a.index) for a in steps])
+            print_json([{**_with_annotation(a.to_json(), ann, a.index), "effect": effects.get(a.index)}
+                        for a in steps])
             return 0
         for w in b.warnings:
             warn(w)
-        render_actions(b, steps, ann)
+        render_actions(b, steps, ann, effects)
         return 0
     summary = summarize(b)
-    kept = last_replay(b)
     if json:
         print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None,
                     "last_replay": replay_json(b, kept)})
@@ -113,7 +116,8 @@ def _with_annotation(obj: dict[str, object], ann: Annotations | None, index: int
     return obj
 
 
-def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None) -> None:
+def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None,
+                   effects: dict[int, str] | None = None) -> None:
     t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("time", justify="right")
@@ -121,14 +125,19 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     t.add_column("description")
     t.add_column("window", style="dim")
     t.add_column("annotation", style="italic")
+    if effects:
+        t.add_column("last replay")
     for a in steps:
         desc = a.describe()
         if a.window:  # the window has its own column
             desc = desc.removesuffix(f" in {a.window!r}")
         note = step_summary(ann.steps[a.index]) if ann and a.index in ann.steps else ""
         style = "strike dim" if ann and a.index in ann.dropped else None
-        t.add_row(str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note),
-                  style=style)
+        cells = [str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note)]
+        if effects:
+            status = effects.get(a.index, "")
+            cells.append({"verified": "[green]verified[/]", "differs": "[red]differs[/]"}.get(status, status))
+        t.add_row(*cells, style=style)
     out.print(t)
 
 

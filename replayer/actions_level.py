@@ -30,7 +30,7 @@ from wf.replayer.clock import sleep_until
 from wf.replayer.driver import XDriver
 from wf.replayer.fidelity import StepTiming
 from wf.replayer.keyboard import Autorepeat, KeyMapper
-from wf.replayer.levels import START_LEAD, Driven, LevelRun
+from wf.replayer.levels import START_LEAD, Driven, LevelRun, stop_capture
 from wf.replayer.plan import INPUT_TYPES, Check, Step
 from wf.replayer.witness import StepSpan
 
@@ -166,11 +166,7 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
         with contextlib.suppress(Exception):
             autorepeat.restore()
         if capture is not None:
-            time.sleep(0.1)  # the last events are still on their way through RECORD
-            with contextlib.suppress(Exception):  # a failing stop must not hide what was captured
-                capture.stop()
-            captured = capture.drain()
-            dropped = capture.dropped
+            captured, dropped = stop_capture(capture)
         duration = time.monotonic() - origin
         driver.close()
     return Driven(timings=timings, duration=duration, captured=captured, dropped=dropped, spans=spans,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wf.bundle.events import Event, KeyDown, KeyUp
 from wf.bundle.replays import Checkpoint
+from wf.recorder.input import InputCapture
 from wf.replayer.checkpoints import Checkpointer
 from wf.replayer.effects import EffectWatcher
 from wf.replayer.environment import Target
@@ -17,6 +20,14 @@ from wf.replayer.plan import Plan
 from wf.replayer.witness import StepSpan
 
 START_LEAD = 0.25  # seconds between starting the clock (and the capture) and the first scheduled event
+
+
+def stop_capture(capture: InputCapture) -> tuple[list[Event], int]:
+    """What the capture saw, and how many events it dropped (after the last ones have arrived)."""
+    time.sleep(0.1)  # the last events are still on their way through RECORD
+    with contextlib.suppress(Exception):  # a failing stop must not hide what was captured
+        capture.stop()
+    return capture.drain(), capture.dropped
 
 
 @dataclass(frozen=True)

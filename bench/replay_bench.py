@@ -199,8 +199,13 @@ def replay_other(argv: list[str], recorded: list[Event], stdin: str | None = Non
 def run(quick: bool = False) -> list[dict[str, object]]:
     from verify import verification_rows
 
+    before = os.getloadavg()
     rows = timing_rows(quick)
     rows += verification_rows(repeats=1 if quick else 2)
+    after = os.getloadavg()
+    rows.append({"group": "verification", "name": "machine load during this module", "median": None, "unit": "",
+                 "notes": f"load average (1 min) {before[0]:.2f} before, {after[0]:.2f} after, on "
+                          f"{os.cpu_count()} cores: timing percentiles above it are the machine's, not wf's"})
     return rows
 
 

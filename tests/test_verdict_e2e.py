@@ -184,7 +184,8 @@ def test_kept_replays_inspect_and_no_save(new_display: Callable[..., Display], t
     d = new_display()
     record_fixture(d, tmp_path / "b", tmp_path / "rec.json", lambda d, rec: click(d, rec, 100, 40, "1"),
                    replay_state=tmp_path / "rep.json")
-    assert wf("replay", tmp_path / "b", "--xvfb", *LOADED).returncode == 0
+    assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--report", tmp_path / "r.json").returncode == 0
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o600  # it holds what was typed, like the bundle
     assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", "").returncode == FAILED  # no app
     assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--no-save").returncode == 0
     kept = sorted((tmp_path / "b" / "replays").iterdir())

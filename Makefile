@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # command-that-proves-it:debian-package — only the missing ones are installed.
 SYSTEM_NEEDS := Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils \
-	weston:weston Xwayland:xwayland \
+	weston:weston Xwayland:xwayland openbox:openbox tesseract:tesseract-ocr \
 	chromium:chromium tmux:tmux
 STAMP := $(VENV)/.installed
 
@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-test: setup
+test: setup typecheck
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -27,13 +27,15 @@ file and the key, so a typo never silently turns a privacy setting off. The sche
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wf.bundle.errors import BadInput
+from wf.bundle.windowrules import check_regex
+from wf.recorder.control import Hotkey
+from wf.recorder.keys import SPECIAL_NAMES
 from wf.recorder.privacy_defaults import DEFAULT_RULES, RULES_BY_NAME, default_patterns
 
 CONFIG_ENV = "WF_CONFIG"
@@ -104,7 +106,7 @@ class Config:
         }
 
 
-def default_config_path(env: dict[str, str] | None = None) -> Path:
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CONFIG_HOME/wf/config.toml`` or ``~/.config/wf/config.toml`` (ignores ``$WF_CONFIG``)."""
     e = os.environ if env is None else env
     xdg = e.get("XDG_CONFIG_HOME", "")
@@ -113,7 +115,7 @@ def default_config_path(env: dict[str, str] | None = None) -> Path:
     return base / "wf" / "config.toml"
 
 
-def config_location(env: dict[str, str] | None = None) -> tuple[Path, str]:
+def config_location(env: Mapping[str, str] | None = None) -> tuple[Path, str]:
     """The file :func:`load_config` would read and why: ``"WF_CONFIG"`` or ``"default"``."""
     e = os.environ if env is None else env
     if e.get(CONFIG_ENV):
@@ -121,7 +123,7 @@ def config_location(env: dict[str, str] | None = None) -> tuple[Path, str]:
     return default_config_path(e), "default"
 
 
-def load_config(path: Path | str | None = None, *, env: dict[str, str] | None = None) -> Config:
+def load_config(path: Path | str | None = None, *, env: Mapping[str, str] | None = None) -> Config:
     """Read and check the configuration; a missing *default* file yields the built-in defaults."""
     if path is not None:
         where, required = Path(path).expanduser(), True
@@ -162,9 +164,7 @@ def parse_config(raw: dict[str, object], where: Path) -> Config:
             if key not in _SCHEMA[table]:
                 raise bad(f"{table}.{key}", "unknown key", hint=f"[{table}] takes: {', '.join(_SCHEMA[table])}")
 
-    rec: dict[str, object] = raw.get("record", {})  # type: ignore[assignment]
-    hk: dict[str, object] = raw.get("hotkeys", {})  # type: ignore[assignment]
-    pv: dict[str, object] = raw.get("privacy", {})  # type: ignore[assignment]
+    rec, hk, pv = (_table(raw, name) for name in ("record", "hotkeys", "privacy"))
 
     fps = rec.get("fps", DEFAULT_FPS)
     if not isinstance(fps, int | float) or isinstance(fps, bool) or not 0 < fps <= MAX_FPS:
@@ -198,30 +198,22 @@ def parse_config(raw: dict[str, object], where: Path) -> Config:
                   default_exclusions=defaults_on, skip_defaults=tuple(skip), source=where)
 
 
+def _table(raw: dict[str, object], name: str) -> dict[str, object]:
+    value = raw.get(name, {})
+    assert isinstance(value, dict)  # parse_config checked every table first
+    return value
+
+
 def _str_list(value: object, key: str, bad: Callable[[str, str], BadInput]) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise bad(key, f"must be a list of strings, got {value!r}")
     return list(value)
 
 
-def check_regex(pattern: str, what: str, flags: int = 0) -> re.Pattern[str]:
-    """Compile ``pattern`` or raise ``BadInput`` naming ``what`` (never a traceback)."""
-    if not pattern:
-        raise BadInput(f"{what}: empty regular expression", hint="an empty pattern would match every window")
-    try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise BadInput(f"{what}: bad regular expression {pattern!r}: {exc}",
-                       hint="Python `re` syntax; quote it in the shell") from None
-
-
 def check_hotkey(value: object) -> str:
     """Normalise ``"Ctrl+Alt+S"`` to ``"ctrl+alt+s"`` with the recorder's own parser (so the file and
     ``--stop-key`` accept the same chords); also refuse final keys no keyboard has (typo protection).
     Raises ``ValueError``."""
-    from wf.recorder.control import Hotkey
-    from wf.recorder.keys import SPECIAL_NAMES
-
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be a non-empty string, got {value!r}")
     try:

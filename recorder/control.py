@@ -13,23 +13,11 @@ from dataclasses import dataclass
 
 from wf.bundle.errors import BadInput
 from wf.bundle.events import Event, KeyDown, KeyUp, MouseMove
-
-MODIFIER_ALIASES = {
-    "shift": "shift", "shiftleft": "shift", "shiftright": "shift",
-    "ctrl": "ctrl", "control": "ctrl", "ctrlleft": "ctrl", "ctrlright": "ctrl",
-    "alt": "alt", "altleft": "alt", "altright": "alt", "meta": "alt",
-    "win": "win", "winleft": "win", "winright": "win", "super": "win", "cmd": "win",
-}
-MODIFIER_ORDER = ("ctrl", "alt", "shift", "win")
+from wf.bundle.keys import CHORD_MODIFIERS, chord, modifier_of
 
 DEFAULT_STOP_KEY = "ctrl+alt+shift+s"
 DEFAULT_PAUSE_KEY = "ctrl+alt+shift+p"
 DEFAULT_MARK_KEY = "ctrl+alt+shift+m"
-
-
-def modifier_of(key: str) -> str | None:
-    """The normalised modifier a key name stands for (``shiftright`` → ``shift``), or None."""
-    return MODIFIER_ALIASES.get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +32,7 @@ class Hotkey:
             raise BadInput(f"{option} {spec!r} is not a key or a chord",
                            hint="write keys as pyautogui names joined by '+', e.g. 'ctrl+alt+shift+s' or 'f12'")
         *mods, key = parts
-        bad = [m for m in mods if modifier_of(m) is None]
+        bad = [m for m in mods if modifier_of(m) not in CHORD_MODIFIERS]
         if bad:
             raise BadInput(f"{option} {spec!r}: {bad[0]!r} is not a modifier",
                            hint="modifiers are ctrl, alt, shift and win")
@@ -54,7 +42,7 @@ class Hotkey:
         return cls(key=key, modifiers=frozenset(modifier_of(m) or m for m in mods))
 
     def __str__(self) -> str:
-        return "+".join([*(m for m in MODIFIER_ORDER if m in self.modifiers), self.key])
+        return "+".join([*chord(self.modifiers), self.key])
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +89,8 @@ class ChordFilter:
             if kc in self._swallow:  # auto-repeat of a chord's modifier
                 return []
             self._mods_down[kc] = mod
-            held_mods = set(self._mods_down.values())
-            if any(held_mods <= m for m in self._chord_mods):
+            down = set(self._mods_down.values())
+            if any(down <= m for m in self._chord_mods):
                 self._held.append(ev)
                 return []
             return [*self._release(), ev]

@@ -15,9 +15,13 @@ A key event carries four views of one key press:
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from wf.bundle.keys import ALTGR_KEYSYMS
 
 SHIFT_MASK = 1
 LOCK_MASK = 2
@@ -31,7 +35,7 @@ SPECIAL_NAMES: dict[int, str] = {
     0xFF67: "apps", 0xFF6A: "help", 0xFF7F: "numlock", 0xFFE5: "capslock",
     0xFFE1: "shift", 0xFFE2: "shiftright", 0xFFE3: "ctrl", 0xFFE4: "ctrlright",
     0xFFE9: "alt", 0xFFEA: "altright", 0xFFE7: "alt", 0xFFE8: "altright",  # Meta_L/R
-    0xFFEB: "win", 0xFFEC: "winright", 0xFE03: "altright", 0xFF7E: "altright",  # AltGr variants
+    0xFFEB: "win", 0xFFEC: "winright",
     0xFF8D: "enter", 0xFF80: "space", 0xFF89: "tab",
     0xFFAA: "multiply", 0xFFAB: "add", 0xFFAC: "separator", 0xFFAD: "subtract", 0xFFAE: "decimal",
     0xFFAF: "divide", 0xFFBD: "=",
@@ -39,6 +43,7 @@ SPECIAL_NAMES: dict[int, str] = {
     0xFF9B: "pagedown", 0xFF9C: "end", 0xFF9E: "insert", 0xFF9F: "delete",
     0x20: "space",
 }
+SPECIAL_NAMES.update({ks: "altright" for ks in ALTGR_KEYSYMS})  # AltGr: told from Alt_R by its keysym
 SPECIAL_NAMES.update({0xFFBE + i: f"f{i + 1}" for i in range(24)})  # F1..F24
 SPECIAL_NAMES.update({0xFFB0 + i: f"num{i}" for i in range(10)})  # KP_0..KP_9
 
@@ -47,9 +52,6 @@ SPECIAL_CHARS: dict[int, str] = {0xFF0D: "\n", 0xFF0A: "\n", 0xFF8D: "\n", 0xFF0
                                  0xFF80: " ", 0xFFAA: "*", 0xFFAB: "+", 0xFFAD: "-", 0xFFAE: ".",
                                  0xFFAF: "/", 0xFFBD: "="}
 SPECIAL_CHARS.update({0xFFB0 + i: str(i) for i in range(10)})
-
-MODIFIER_KEYS = frozenset({"shift", "shiftright", "ctrl", "ctrlright", "alt", "altright", "win", "winright"})
-
 
 def keysym_char(keysym: int) -> str | None:
     """The character a keysym types, or None."""
@@ -64,17 +66,13 @@ def keysym_char(keysym: int) -> str | None:
 
 def _legacy_char(keysym: int) -> str | None:
     """Non-Latin-1 legacy keysyms (Cyrillic, Greek, €, ...) via pynput's keysym table, loaded on first use."""
-    global _LEGACY
-    if _LEGACY is None:
-        _LEGACY = _load_legacy_table()
-    return _LEGACY.get(keysym)
+    return _legacy_table().get(keysym)
 
 
-def _load_legacy_table() -> dict[int, str]:
+@functools.cache
+def _legacy_table() -> dict[int, str]:
     # The table is a pure data module, but importing it through the `pynput` package would import pynput's
     # X backends, which need a display: load the file on its own.
-    import importlib.util
-
     table: dict[int, str] = {}
     pkg = importlib.util.find_spec("pynput")
     if pkg is None or not pkg.submodule_search_locations:
@@ -89,9 +87,6 @@ def _load_legacy_table() -> dict[int, str]:
         if isinstance(ch, str) and len(ch) == 1 and ch.isprintable():
             table.setdefault(int(ks), ch)
     return table
-
-
-_LEGACY: dict[int, str] | None = None
 
 
 def _lower(ks: int) -> int:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from msgspec.structs import replace
 
 from wf.bundle.events import Event, KeyDown, KeyUp, Mark, Pause, Redacted, Resume, ScreenReason, Stop, Window
-from wf.recorder.control import ChordFilter, Control, Hotkey, modifier_of
+from wf.bundle.keys import modifier_of
+from wf.recorder.control import ChordFilter, Control, Hotkey
 from wf.recorder.detect import ActionDetector
 from wf.recorder.focus import FocusChange
 from wf.recorder.frames import Frame, last_frame_between, pre_frame, settled_frame

@@ -60,7 +60,3 @@ def default_patterns(skip: tuple[str, ...] | frozenset[str] = ()) -> tuple[str, 
     """The default exclusion regexes, minus the rules named in ``skip``."""
     return tuple(r.pattern for r in DEFAULT_RULES if r.name not in skip)
 
-
-def window_matches(patterns: tuple[re.Pattern[str], ...], title: str | None, wm_class: str | None) -> bool:
-    """True when any pattern is found in the title or in the WM class."""
-    return any((title and p.search(title)) or (wm_class and p.search(wm_class)) for p in patterns)

@@ -118,7 +118,7 @@ def _files(root: Path) -> Iterator[Path]:
 def _classify(rel: str, data: mmap.mmap, rx: re.Pattern[bytes],
               forms: dict[bytes, str]) -> Iterator[tuple[bool, str, str]]:
     """(survivor?, where, literal) for each raw hit in one file."""
-    hits = [(m.start(), forms[m.group()]) for m in rx.finditer(data)]  # type: ignore[call-overload]
+    hits = [(m.start(), forms[m.group()]) for m in rx.finditer(data)]
     if not hits:
         return
     if rel in (EVENTS_FILE, ANNOTATIONS_FILE):
@@ -196,9 +196,9 @@ def _decoded_hits(root: Path, literals: list[str]) -> Iterator[tuple[str, str, s
     ann = bundle.annotations_path
     if ann.is_file():
         for lineno, line in enumerate(ann.read_bytes().split(b"\n"), 1):
-            texts = _line_texts(line, header=False, annotations=True) if line.strip() else []
-            if texts is None:  # not JSON: search its decoded text
-                texts = [line.decode("utf-8", "replace")]
+            decoded = _line_texts(line, header=False, annotations=True) if line.strip() else []
+            # Not JSON: search its decoded text.
+            texts = decoded if decoded is not None else [line.decode("utf-8", "replace")]
             for lit in literals:
                 if any(lit in s for s in texts):
                     yield ANNOTATIONS_FILE, f"line {lineno} (decoded)", lit
@@ -210,11 +210,10 @@ def _header_texts(h: Header) -> list[str]:
 
 
 def _event_texts(ev: Event) -> list[str]:
-    kind = type(ev)
-    if kind is Window:
-        return [s for s in (ev.title, ev.wm_class) if s]  # type: ignore[union-attr]
-    if kind in (Mark,):
-        return [ev.label] if ev.label else []  # type: ignore[union-attr]
-    if kind in (Pause, Resume, Stop):
-        return [ev.reason] if ev.reason else []  # type: ignore[union-attr]
+    if isinstance(ev, Window):
+        return [s for s in (ev.title, ev.wm_class) if s]
+    if isinstance(ev, Mark):
+        return [ev.label] if ev.label else []
+    if isinstance(ev, Pause | Resume | Stop):
+        return [ev.reason] if ev.reason else []
     return []

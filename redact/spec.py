@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from wf.bundle.errors import BadInput
+from wf.bundle.windowrules import WindowRules
 from wf.redact.presets import ScrubPattern, build_patterns
 
 _RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
@@ -77,7 +79,7 @@ class RedactSpec:
     scrub: tuple[ScrubPattern, ...] = ()
     presets: tuple[str, ...] = ()
     user_scrubs: int = 0
-    mask_windows: tuple[re.Pattern[str], ...] = ()
+    mask_windows: WindowRules = field(default_factory=WindowRules)
     rects: tuple[RectMask, ...] = ()
     drop_steps: tuple[tuple[int, int | None], ...] = ()
 
@@ -85,17 +87,15 @@ class RedactSpec:
         return not (self.scrub or self.mask_windows or self.rects or self.drop_steps)
 
 
-def build_spec(*, scrub: list[str] = (), presets: list[str] = (), mask_windows: list[str] = (),  # type: ignore[assignment]
-               rects: list[str] = (), drop_steps: list[str] = ()) -> RedactSpec:  # type: ignore[assignment]
+def build_spec(*, scrub: Sequence[str] = (), presets: Sequence[str] = (), mask_windows: Sequence[str] = (),
+               rects: Sequence[str] = (), drop_steps: Sequence[str] = ()) -> RedactSpec:
     """Parse the command-line values; every problem is a ``BadInput`` before any file is touched."""
-    from wf.recorder.config import check_regex
-
     spec = RedactSpec(
         scrub=build_patterns(list(scrub), list(presets)),
         presets=tuple(dict.fromkeys(presets)),
         user_scrubs=len(scrub),
-        # Case-insensitive, like the recorder's --exclude-window (wf.recorder.exclusion).
-        mask_windows=tuple(check_regex(p, "--mask-window", re.IGNORECASE) for p in mask_windows),
+        # The recorder's --exclude-window matcher: case-insensitive, on title and WM class.
+        mask_windows=WindowRules.parse(mask_windows, what="--mask-window"),
         rects=tuple(parse_rect(r) for r in rects),
         drop_steps=tuple(parse_steps(s) for s in drop_steps),
     )

@@ -1,21 +1,10 @@
-"""Scrubbing free text (window titles, marks, header text, annotations) and finding literals in it."""
+"""Scrubbing free text (window titles, marks, header text, annotations) of the literals found in it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wf.redact.presets import ScrubPattern
-
 PLACEHOLDER = "[REDACTED]"
-
-
-def find_literals(text: str, patterns: Iterable[ScrubPattern]) -> set[str]:
-    """Every substring of ``text`` a pattern matches."""
-    found: set[str] = set()
-    for p in patterns:
-        for a, b in p.matches(text):
-            found.add(text[a:b])
-    return found
 
 
 def scrub_text(text: str, literals: Iterable[str]) -> str:

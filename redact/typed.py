@@ -22,11 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, Pause, Redacted, Resume, Window
-
-_MODIFIERS = frozenset({"shift", "shiftright", "ctrl", "ctrlright", "alt", "altright", "win", "winright"})
-# Held modifiers that turn a key into a shortcut. AltGr (altright) types characters on many layouts.
-_SHORTCUT_MODS = frozenset({"ctrl", "ctrlright", "alt", "win", "winright"})
-_INERT = frozenset({"capslock", "numlock", "scrolllock"})
+from wf.bundle.keys import TEXT_MODIFIERS, held_modifier, is_lock
 
 
 @dataclass(slots=True)
@@ -57,34 +53,34 @@ class TypedTextBuilder:
     def __init__(self) -> None:
         self.edited: list[Segment] = [Segment()]
         self.raw: list[Segment] = [Segment()]
-        self._held: set[str] = set()
+        self._held: dict[str, str] = {}  # key name -> the modifier it holds
 
     def _break(self, which: list[Segment]) -> None:
         if which[-1].chars:
             which.append(Segment())
 
     def feed(self, index: int, ev: Event) -> None:
-        kind = type(ev)
-        if kind is KeyDown:
-            self._key_down(index, ev)  # type: ignore[arg-type]
-        elif kind is KeyUp:
-            self._held.discard(ev.key)  # type: ignore[union-attr]
-        elif kind is MouseDown:
+        if isinstance(ev, KeyDown):
+            self._key_down(index, ev)
+        elif isinstance(ev, KeyUp):
+            self._held.pop(ev.key, None)
+        elif isinstance(ev, MouseDown):
             self._break(self.edited)
-        elif kind in (Window, Pause, Resume, Redacted):
+        elif isinstance(ev, Window | Pause | Resume | Redacted):
             self._break(self.edited)
             self._break(self.raw)
-            if kind is not Redacted:
+            if not isinstance(ev, Redacted):
                 self._held.clear()  # key releases are not recorded across a focus change or pause
 
     def _key_down(self, index: int, ev: KeyDown) -> None:
         key = ev.key
-        if key in _MODIFIERS:
-            self._held.add(key)
+        mod = held_modifier(key, ev.keysym)
+        if mod is not None:
+            self._held[key] = mod
             return
-        if key in _INERT:
+        if is_lock(key):
             return
-        if self._held & _SHORTCUT_MODS:
+        if set(self._held.values()) - TEXT_MODIFIERS:  # Ctrl/Alt/Super held: a shortcut (Ctrl+V pastes)
             self._break(self.edited)
             return
         if key == "backspace":

@@ -23,6 +23,7 @@ from wf.bundle.actions import Action, reduce_events
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.errors import WfError
 from wf.bundle.events import Event, KeyDown, KeyUp, Screen
+from wf.bundle.keys import TEXT_KEYS as SPECIAL
 from wf.bundle.reader import Bundle
 from wf.recorder.input import InputCapture
 from wf.replayer.checkpoints import POLL, take_checkpoint
@@ -71,9 +72,6 @@ def text_keys(mapper: KeyMapper, text: str, t: float) -> list[KeyDown | KeyUp]:
         if shifted:
             out.append(KeyUp(t=t, key="shift", keysym=0xFFE1, keycode=shift_kc))
     return out
-
-
-SPECIAL = {"\n": (0xFF0D, "enter"), "\t": (0xFF09, "tab"), "\b": (0xFF08, "backspace")}
 
 
 def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple[float, float]) -> Driven:

@@ -1,9 +1,11 @@
 """Pure transforms from a bundle's events to a replay plan (no display needed).
 
-A plan is a list of ``Step``: one input event to inject, its absolute offset in
-the replay schedule, and the recorded screen the user saw before it (if it starts
-an action). The transforms compose like asciinema's: select a range, cap idle
-gaps, scale speed, rescale coordinates. The driver sink only ever sees the result.
+A plan is a list of ``Step``: one input event to inject and its absolute offset in
+the replay schedule, plus the checkpoints: the recorded screen the user saw before
+each action, attached by the same rule that gives actions their pre screens
+(:mod:`wf.bundle.actions.screens`). The transforms compose like asciinema's: select
+a range, cap idle gaps, scale speed, rescale coordinates. The driver sink only ever
+sees the result.
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ from dataclasses import dataclass, replace
 
 import msgspec
 
-from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Screen, Scroll
+from wf.bundle.actions.screens import attach_pre_screens
+from wf.bundle.events import (
+    Event,
+    KeyDown,
+    KeyUp,
+    MouseDown,
+    MouseMove,
+    MouseUp,
+    Pause,
+    Redacted,
+    Resume,
+    Screen,
+    Scroll,
+)
 
 InputEvent = MouseMove | MouseDown | MouseUp | Scroll | KeyDown | KeyUp
 INPUT_TYPES = (MouseMove, MouseDown, MouseUp, Scroll, KeyDown, KeyUp)
-# Events before which the recorder stores a pre-action screen (issue 3: mouse_down, a scroll, a key_down).
-ACTION_START_TYPES = (MouseDown, Scroll, KeyDown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +79,7 @@ def build_plan(events: Iterable[Event], *, first: int = 0, last: int | None = No
     pre = attach_pre_screens(evs)
     screens = [e for e in evs if isinstance(e, Screen)]
     end = len(evs) - 1 if last is None else min(last, len(evs) - 1)
-    skipped = sum(1 for e in evs[first:end + 1] if type(e).__name__ == "Redacted")
+    skipped = sum(1 for e in evs[first:end + 1] if isinstance(e, Redacted))
     items = [(i, e) for i, e in enumerate(evs) if isinstance(e, INPUT_TYPES)]
     items = select_range(items, first, end)
     steps = [Step(i, e.t, e) for i, e in items]
@@ -103,35 +116,14 @@ def map_time(orig: Sequence[Step], timed: Sequence[Step], t: float, *, max_gap: 
     return min(at, timed[k + 1].at) if k + 1 < len(timed) else at
 
 
-def attach_pre_screens(events: Sequence[Event]) -> dict[int, Screen]:
-    """Map the index of each action-starting event to the ``pre`` screen captured just before it.
-
-    A ``pre`` screen belongs to the first action-starting event after its capture time, wherever the
-    recorder put its line in the stream (the frame is captured before the event but may be written after).
-    """
-    starts = [(e.t, i) for i, e in enumerate(events) if isinstance(e, ACTION_START_TYPES)]
-    times = [t for t, _ in starts]
-    out: dict[int, Screen] = {}
-    for e in events:
-        if isinstance(e, Screen) and e.reason == "pre":
-            k = bisect.bisect_right(times, e.captured)
-            if k < len(starts):
-                idx = starts[k][1]
-                old = out.get(idx)
-                if old is None or e.captured >= old.captured:
-                    out[idx] = e
-    return out
-
-
 def paused_intervals(events: Sequence[Event]) -> list[tuple[float, float]]:
     """(pause, resume) times: wall time the person spent with recording paused is not part of the task."""
     out: list[tuple[float, float]] = []
     start: float | None = None
     for e in events:
-        kind = type(e).__name__
-        if kind == "Pause" and start is None:
+        if isinstance(e, Pause) and start is None:
             start = e.t
-        elif kind == "Resume" and start is not None:
+        elif isinstance(e, Resume) and start is not None:
             out.append((start, e.t))
             start = None
     return out
@@ -156,7 +148,7 @@ def select_range(items: list[tuple[int, InputEvent]], first: int, last: int | No
         if before:
             _, prev = before[-1]
             t0 = chosen[0][1].t
-            chosen.insert(0, (before[-1][0], MouseMove(t=t0, x=prev.x, y=prev.y)))  # type: ignore[union-attr]
+            chosen.insert(0, (before[-1][0], MouseMove(t=t0, x=prev.x, y=prev.y)))
     return chosen
 
 
@@ -211,13 +203,5 @@ def retime(steps: list[Step], *, speed: float = 1.0, max_gap: float | None = Non
 def rescale(e: InputEvent, sx: float, sy: float) -> InputEvent:
     """Recorded pixels to replay-screen pixels (``--scale auto`` on a display of another size)."""
     if isinstance(e, MouseMove | MouseDown | MouseUp | Scroll):
-        return replace_xy(e, round(e.x * sx), round(e.y * sy))
+        return msgspec.structs.replace(e, x=round(e.x * sx), y=round(e.y * sy))
     return e
-
-
-def replace_xy(e: InputEvent, x: int, y: int) -> InputEvent:
-    return msgspec.structs.replace(e, x=x, y=y)  # type: ignore[arg-type,return-value]
-
-
-def scale_for(recorded: tuple[int, int], live: tuple[int, int]) -> tuple[float, float]:
-    return live[0] / recorded[0], live[1] / recorded[1]

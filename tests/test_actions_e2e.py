@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -265,6 +266,18 @@ def start_recording(d: Display, out: Path, timeout: float = 30) -> subprocess.Po
     return proc
 
 
+def record_session(d: Display, out: Path, script: Callable[[Display], None]) -> None:
+    """Record ``out`` with `wf record` while ``script`` drives the display; stop it as a person would (^C)."""
+    proc = start_recording(d, out)
+    try:
+        script(d)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert (out / "events.jsonl").exists(), err.decode(errors="replace")
+
+
 @pytest.mark.slow
 def test_recorded_session_reduces_to_the_script(new_display, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if not record_available():
@@ -273,14 +286,7 @@ def test_recorded_session_reduces_to_the_script(new_display, tmp_path: Path) -> 
     state = tmp_path / "recorded-state.json"
     launch_app(d, state)
     out = tmp_path / "rec"
-    proc = start_recording(d, out)
-    try:
-        drive(d)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    assert (out / "events.jsonl").exists(), err.decode(errors="replace")
+    record_session(d, out, drive)
     recorded = read_state(state)
     assert recorded == EXPECTED_STATE  # the person's task really happened
     b = Bundle.open(out)

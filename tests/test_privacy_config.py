@@ -12,7 +12,8 @@ from wf.bundle.errors import BadInput
 from wf.cli.main import run
 from wf.recorder.config import Config, Hotkeys, check_hotkey, config_location, load_config
 from wf.recorder.exclusion import ExclusionRules
-from wf.recorder.privacy_defaults import DEFAULT_RULES, default_patterns, window_matches
+from wf.recorder.privacy_defaults import DEFAULT_RULES, default_patterns
+from wf.redact.spec import build_spec
 
 
 def write(path: Path, text: str) -> Path:
@@ -149,7 +150,8 @@ ORDINARY = [
 def test_defaults_exclude_secret_prompts(title: str, wm_class: str | None) -> None:
     rules = ExclusionRules.parse(default_patterns())  # the recorder's own matcher
     assert rules.matches(title, wm_class)
-    assert window_matches(tuple(re.compile(p) for p in default_patterns()), title, wm_class)
+    # `wf redact --mask-window` applies the very same rules to a finished bundle.
+    assert build_spec(mask_windows=list(default_patterns())).mask_windows.matches(title, wm_class)
 
 
 @pytest.mark.parametrize("title, wm_class", ORDINARY)

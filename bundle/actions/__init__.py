@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from wf.bundle.actions.model import KINDS, Action, Thresholds
+from wf.bundle.actions.action import Action
+from wf.bundle.actions.coords import COORDS, from_coord, to_coord
+from wf.bundle.actions.model import KINDS, Thresholds
+from wf.bundle.actions.program import program
 from wf.bundle.actions.reduce import reduce_stream
-from wf.bundle.actions.render import COORDS, from_coord, program, to_coord
 from wf.bundle.events import Event, Header
 from wf.bundle.reader import Bundle
 

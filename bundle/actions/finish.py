@@ -1,12 +1,12 @@
-"""The reducer's second half: drafts (actions under construction), waits, and pre/post screens."""
+"""Actions under construction (``Draft``), the waits between them, and freezing them into ``Action``."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from wf.bundle.actions.action import Action
 from wf.bundle.actions.model import Thresholds
-from wf.bundle.events import Screen, Window
+from wf.bundle.events import Window
 
 
 @dataclass
@@ -54,30 +54,16 @@ def with_waits(drafts: list[Draft], th: Thresholds) -> list[Draft]:
     return result
 
 
-def assign_screens(drafts: list[Draft], screens: list[tuple[int, Screen]]) -> list[tuple[str | None,
-                                                                                          str | None]]:
-    """(pre, post) screen path for each draft (rules: docs/actions.md, "Screens")."""
-    idx = [i for i, _ in screens]
-    pre: list[str | None] = []
-    for d in drafts:
-        k = bisect_left(idx, d.first_event) - 1
-        pre.append(screens[k][1].path if k >= 0 else None)
-    real = [n for n, d in enumerate(drafts) if d.kind != "wait"]
-    post: list[str | None] = [None] * len(drafts)
-    for pos, n in enumerate(real):
-        d = drafts[n]
-        nxt = real[pos + 1] if pos + 1 < len(real) else None
-        lo = bisect_right(idx, d.last_event)
-        hi = bisect_left(idx, drafts[nxt].first_event) if nxt is not None else len(idx)
-        found = next((screens[k][1].path for k in range(lo, hi) if screens[k][1].reason == "post"), None)
-        if found is None and nxt is not None:
-            found = pre[nxt]
-        if found is None and nxt is None:
-            stops = [screens[k][1].path for k in range(lo, hi) if screens[k][1].reason == "stop"]
-            found = stops[0] if stops else (screens[hi - 1][1].path if hi > lo else None)
-        post[n] = found
-    for n, d in enumerate(drafts):
-        if d.kind == "wait":  # a wait sits between two actions: it starts and ends on their screens
-            pre[n] = post[n - 1] if n > 0 else pre[n]
-            post[n] = pre[n + 1] if n + 1 < len(drafts) else post[n]
-    return list(zip(pre, post, strict=True))
+def freeze(drafts: list[Draft], screens: list[tuple[str | None, str | None]]) -> list[Action]:
+    """The finished actions: drafts numbered in order, with their (pre, post) screens."""
+    actions: list[Action] = []
+    for n, (d, (pre, post)) in enumerate(zip(drafts, screens, strict=True)):
+        w = d.window
+        actions.append(Action(
+            index=n, kind=d.kind, t_start=d.t_start, t_end=d.t_end, first_event=d.first_event,
+            last_event=d.last_event, x=d.x, y=d.y, end_x=d.end_x, end_y=d.end_y, button=d.button,
+            count=d.count, modifiers=d.modifiers, path=tuple(d.path), dx=d.dx, dy=d.dy, text=d.text,
+            keys=d.keys, duration=round(d.duration, 6), pre_screen=pre, post_screen=post,
+            window=w.title if w else None, window_class=w.wm_class if w else None, segment=d.segment,
+        ))
+    return actions

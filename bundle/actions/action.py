@@ -1,51 +1,67 @@
-"""Renderings of actions: one-line descriptions, JSON, pyautogui code and whole replay programs.
+"""One reduced action (``Action``) and its renderings: a one-line description, JSON, pyautogui code.
 
-Coordinate systems (docs/actions.md, "Coordinates"): ``pixels`` as recorded; ``unit`` = x / width rounded
-to 6 decimals (0 ≤ u < 1); ``k1000`` = round-half-up(1000 · x / width). Back to pixels:
-round-half-up(u · width) and round-half-up(k · width / 1000). ``unit`` round-trips exactly for screens
-narrower than 10⁶ px; ``k1000`` is exact up to 1000 px and otherwise within width / 2000 px.
+The renderings live with the type so that the whole-program renderer (:mod:`wf.bundle.actions.program`)
+builds on them without an import cycle. Coordinates: :mod:`wf.bundle.actions.coords`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from wf.bundle.actions.model import Action
+from wf.bundle.actions.coords import COORDS, to_coord, unknown_coords
 from wf.bundle.errors import BadInput
-from wf.bundle.events import Header
 
-COORDS: tuple[str, ...] = ("pixels", "unit", "k1000")
 PYAUTOGUI_BUTTONS = frozenset({"left", "middle", "right"})
 PATH_TOLERANCE = 1.0  # px: a rendered drag path stays this close to the recorded one
 
 
-def _half_up(v: float) -> int:
-    return math.floor(v + 0.5)
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One agent-level step reduced from a run of raw events (fields: docs/actions.md)."""
 
+    index: int
+    kind: str
+    t_start: float
+    t_end: float
+    first_event: int
+    last_event: int
+    x: int | None = None
+    y: int | None = None
+    end_x: int | None = None
+    end_y: int | None = None
+    button: str | None = None
+    count: int = 1
+    modifiers: tuple[str, ...] = ()
+    path: tuple[tuple[float, int, int], ...] = ()
+    dx: int = 0
+    dy: int = 0
+    text: str | None = None
+    keys: tuple[str, ...] = ()
+    duration: float = 0.0
+    pre_screen: str | None = None
+    post_screen: str | None = None
+    window: str | None = None
+    window_class: str | None = None
+    segment: int = 0  # recording segment (0, then +1 after each pause); actions never span two
 
-def to_coord(v: int, extent: int, coords: str) -> int | float:
-    """A pixel coordinate in ``coords`` given the screen extent (width for x, height for y)."""
-    if coords == "pixels":
-        return v
-    if extent <= 0:
-        raise BadInput(f"screen extent must be positive, got {extent}")
-    if coords == "unit":
-        return round(v / extent, 6)
-    if coords == "k1000":
-        return _half_up(v * 1000 / extent)
-    raise BadInput(f"unknown coordinate system {coords!r}", hint=f"use one of {', '.join(COORDS)}")
+    def describe(self) -> str:
+        """One human-readable line, e.g. ``click left ×2 at (412, 88) in 'xterm'``."""
+        return describe(self)
 
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dict with every field (tuples become lists)."""
+        return action_json(self)
 
-def from_coord(v: float, extent: int, coords: str) -> int:
-    """The inverse of ``to_coord`` (exact for ``unit``; within extent/2000 px for ``k1000``)."""
-    if coords == "pixels":
-        return int(v)
-    if coords == "unit":
-        return _half_up(v * extent)
-    if coords == "k1000":
-        return _half_up(v * extent / 1000)
-    raise BadInput(f"unknown coordinate system {coords!r}", hint=f"use one of {', '.join(COORDS)}")
+    def to_pyautogui(self, *, coords: str = "pixels", size: tuple[int, int] | None = None) -> str:
+        """pyautogui code for this step (one or more lines).
+
+        ``coords``: ``pixels`` (default), ``unit`` (0–1 floats) or ``k1000`` (0–1000 integers); the last
+        two need ``size`` = the recorded screen (width, height) and are not directly executable by
+        pyautogui — ``to_pyautogui_program`` wraps them so that they are.
+        """
+        return "\n".join(render(self, formatter(coords, size, wrap=False)))
 
 
 # -- description -------------------------------------------------------------------------------
@@ -63,6 +79,7 @@ def _scroll_words(dx: int, dy: int) -> str:
 
 
 def describe(a: Action) -> str:
+    """One human-readable line, e.g. ``click left ×2 at (412, 88) in 'xterm'``."""
     mods = f" with {'+'.join(a.modifiers)}" if a.modifiers else ""
     extra = f" pressing {'+'.join(a.keys)}" if a.keys and a.kind in ("click", "drag") else ""
     if a.kind == "move":
@@ -92,6 +109,7 @@ def describe(a: Action) -> str:
 
 
 def action_json(a: Action) -> dict[str, object]:
+    """Every field of ``a``, JSON-ready (tuples become lists)."""
     return {
         "index": a.index, "kind": a.kind, "t_start": a.t_start, "t_end": a.t_end,
         "first_event": a.first_event, "last_event": a.last_event, "x": a.x, "y": a.y,
@@ -129,20 +147,23 @@ def simplify_path(points: Sequence[tuple[int, int]], tolerance: float = PATH_TOL
     return [p for p, k in zip(pts, keep, strict=True) if k]
 
 
-Fmt = Callable[[int, int], str]
+# A point's coordinates as code. Positions are optional in ``Action``; every pointer action has one.
+Fmt = Callable[[int | None, int | None], str]
 
 
-def _formatter(coords: str, size: tuple[int, int] | None, wrap: bool) -> Fmt:
+def formatter(coords: str, size: tuple[int, int] | None, wrap: bool) -> Fmt:
     """How a point is written: ``412, 88`` / ``0.321875, 0.11`` / ``X(0.321875), Y(0.11)``."""
     if coords not in COORDS:
-        raise BadInput(f"unknown coordinate system {coords!r}", hint=f"use one of {', '.join(COORDS)}")
+        raise unknown_coords(coords)
     if coords == "pixels":
         return lambda x, y: f"{x}, {y}"
     if size is None:
         raise BadInput(f"coordinates {coords!r} need the screen size", hint="pass size=(width, height)")
     w, h = size
 
-    def fmt(x: int, y: int) -> str:
+    def fmt(x: int | None, y: int | None) -> str:
+        if x is None or y is None:
+            raise BadInput(f"an action without a position cannot be written in {coords!r} coordinates")
         cx, cy = to_coord(x, w, coords), to_coord(y, h, coords)
         return f"X({cx}), Y({cy})" if wrap else f"{cx}, {cy}"
 
@@ -162,7 +183,7 @@ def _button(a: Action) -> str | None:
 def _press_body(a: Action, fmt: Fmt) -> list[str]:
     """mouseDown, path, keys/scrolls done while held, mouseUp: for drags and clicks with extras."""
     b = a.button
-    lines = [f"pyautogui.mouseDown({fmt(a.x, a.y)}, button={b!r})"]  # type: ignore[arg-type]
+    lines = [f"pyautogui.mouseDown({fmt(a.x, a.y)}, button={b!r})"]
     if a.kind == "drag":
         pts = simplify_path([(x, y) for _t, x, y in a.path])[1:-1]
         if pts:
@@ -171,13 +192,13 @@ def _press_body(a: Action, fmt: Fmt) -> list[str]:
     lines += [f"pyautogui.press({k!r})" for k in a.keys]
     lines += _scroll_lines(a, fmt)
     ex, ey = (a.end_x, a.end_y) if a.kind == "drag" else (a.x, a.y)
-    lines.append(f"pyautogui.mouseUp({fmt(ex, ey)}, button={b!r})")  # type: ignore[arg-type]
+    lines.append(f"pyautogui.mouseUp({fmt(ex, ey)}, button={b!r})")
     return lines
 
 
 def _scroll_lines(a: Action, fmt: Fmt) -> list[str]:
     lines = []
-    where = fmt(a.x, a.y).split(", ", 1)  # type: ignore[arg-type]
+    where = fmt(a.x, a.y).split(", ", 1)
     if a.dy:
         lines.append(f"pyautogui.scroll({a.dy}, x={where[0]}, y={where[1]})")
     if a.dx:
@@ -185,7 +206,7 @@ def _scroll_lines(a: Action, fmt: Fmt) -> list[str]:
     return lines
 
 
-def _sleep(seconds: float) -> str:
+def sleep_line(seconds: float) -> str:
     return f"time.sleep({round(seconds, 3)})"
 
 
@@ -194,12 +215,12 @@ def render(a: Action, fmt: Fmt) -> list[str]:
     if a.kind in ("click", "drag") and _button(a) is None:
         return [f"# wf: pyautogui cannot press the {a.button!r} mouse button ({a.kind} skipped)"]
     if a.kind == "move":
-        return [f"pyautogui.moveTo({fmt(a.x, a.y)})", _sleep(a.duration)]  # type: ignore[arg-type]
+        return [f"pyautogui.moveTo({fmt(a.x, a.y)})", sleep_line(a.duration)]
     if a.kind == "click":
         if a.keys or a.dx or a.dy:
             return _mods_around(a, _press_body(a, fmt))
         clicks = f", clicks={a.count}" if a.count > 1 else ""
-        return _mods_around(a, [f"pyautogui.click({fmt(a.x, a.y)}{clicks}, button={a.button!r})"])  # type: ignore[arg-type]
+        return _mods_around(a, [f"pyautogui.click({fmt(a.x, a.y)}{clicks}, button={a.button!r})"])
     if a.kind == "drag":
         return _mods_around(a, _press_body(a, fmt))
     if a.kind == "scroll":
@@ -213,59 +234,8 @@ def render(a: Action, fmt: Fmt) -> list[str]:
         call = f"pyautogui.hotkey({', '.join(repr(k) for k in a.keys)})"
         return [call if a.count == 1 else f"for _ in range({a.count}): {call}"]
     if a.kind == "wait":
-        return [_sleep(a.duration)]
+        return [sleep_line(a.duration)]
     if a.kind == "mark":
         return [f"# mark {a.text!r}" if a.text else "# mark"]
     return [f"# wf: unknown action kind {a.kind!r}"]
 
-
-def action_pyautogui(a: Action, *, coords: str = "pixels", size: tuple[int, int] | None = None) -> str:
-    return "\n".join(render(a, _formatter(coords, size, wrap=False)))
-
-
-def program(actions: Sequence[Action], header: Header, *, coords: str = "pixels", timing: bool = True,
-            pause: float = 0.05) -> str:
-    """A standalone Python script replaying ``actions`` with pyautogui.
-
-    ``timing``: sleep the recorded gap between consecutive actions of a segment (waits and hover dwells
-    are actions and always sleep). ``pause``: pyautogui.PAUSE, the settle time after every call.
-    """
-    w, h = header.screen.width, header.screen.height
-    fmt = _formatter(coords, (w, h), wrap=True)
-    task = (header.task or "").replace('"""', "'''").replace("\\", "\\\\")
-    lines = [
-        "#!/usr/bin/env python3",
-        '"""Replay of a wf recording, generated by `wf inspect --pyautogui`.',
-        "",
-        f"Task: {task or '(none)'}",
-        f"Recorded {header.started} on a {w}x{h} screen; {len(actions)} steps; coordinates: {coords}.",
-        "Move the pointer into a screen corner to abort (pyautogui's fail-safe).",
-        '"""',
-        "import sys",
-        "import time",
-        "",
-        "import pyautogui",
-        "",
-        f"pyautogui.PAUSE = {pause}",
-        f"REC_W, REC_H = {w}, {h}",
-        "W, H = pyautogui.size()",
-    ]
-    if coords == "pixels":
-        lines.append("if (W, H) != (REC_W, REC_H):")
-        lines.append("    print(f'warning: screen is {W}x{H}, recorded {REC_W}x{REC_H}', file=sys.stderr)")
-    elif coords == "unit":
-        lines += ["", "def X(u): return int(u * W + 0.5)", "def Y(v): return int(v * H + 0.5)"]
-    else:
-        lines += ["", "def X(k): return int(k * W / 1000 + 0.5)", "def Y(k): return int(k * H / 1000 + 0.5)"]
-    lines.append("")
-    prev: Action | None = None
-    for a in actions:
-        if timing and prev is not None and prev.segment == a.segment:
-            gap = a.t_start - prev.t_end
-            if gap >= 0.01:
-                lines.append(_sleep(gap))
-        lines.append(f"# {a.index}: {describe(a)}".replace("\n", " "))
-        lines += render(a, fmt)
-        prev = a
-    lines.append("")
-    return "\n".join(lines)

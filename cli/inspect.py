@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -117,7 +118,7 @@ def _with_annotation(obj: dict[str, object], ann: Annotations | None, index: int
 
 
 def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None,
-                   effects: dict[int, str] | None = None) -> None:
+                   effects: Mapping[int, str] | None = None) -> None:
     t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("time", justify="right")

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wf.bundle.actions import Action, Thresholds, reduce_events
-from wf.bundle.actions.reduce import MODIFIERS
 from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
+from wf.bundle.keys import modifier_of
 from wf.bundle.replays import WitnessStatus
 
 # Timing aside: nothing inside one step's window is split by time (finite: Thresholds refuses infinity).
@@ -88,7 +88,7 @@ def as_sent(a: Action, sent: Sequence[Event]) -> Action:
 
 
 def _track(held: dict[object, KeyDown], e: Event) -> None:
-    if isinstance(e, KeyDown | KeyUp) and e.key.lower() in MODIFIERS:
+    if isinstance(e, KeyDown | KeyUp) and modifier_of(e.key) is not None:
         kid = e.keycode if e.keycode is not None else e.key
         if isinstance(e, KeyDown):
             held[kid] = e

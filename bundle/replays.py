@@ -218,7 +218,7 @@ class WorstCheckpoint(msgspec.Struct, kw_only=True):
 
 
 class ScreensSummary(msgspec.Struct, kw_only=True):
-    checkpoints: int  # compared in the verdict (the informational start screen is not counted)
+    checkpoints: int  # compared in the verdict (the start screen included)
     max_differing_px: int | None
     min_similarity: float | None
     worst: list[WorstCheckpoint]

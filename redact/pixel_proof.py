@@ -26,6 +26,8 @@ from wf.redact.onscreen import find_on_screen
 from wf.redact.presets import ScrubPattern
 
 Pixels = tuple[bytes, int, int]  # RGB, width, height
+PIXEL_LIMITS = ("OCR finds only text it can read: tiny (under ~8 px), stylised, rotated, low-contrast or partly "
+                "covered text may stay unseen; mask such areas with --mask-window or --mask-rect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +59,7 @@ class PixelProof:
     def to_json(self) -> dict[str, object]:
         return {"ok": self.ok, "engine": self.engine, "screens": self.screens, "distinct": self.distinct,
                 "read": self.read, "seconds": round(self.seconds, 3),
-                "survivors": [f.to_json() for f in self.survivors],
-                "limits": "OCR cannot read tiny, stylised, rotated or low-contrast text; mask such areas "
-                          "with --mask-window or --mask-rect"}
+                "survivors": [f.to_json() for f in self.survivors], "limits": PIXEL_LIMITS}
 
 
 def prove_pixels(screens: Iterable[tuple[str, Callable[[], Pixels]]], literals: dict[str, str],

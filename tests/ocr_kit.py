@@ -56,10 +56,19 @@ VALIDATION = Secrets(("sk-ant-api03-Xy7Qm2Lp9Rt4Vb6Nc8Kd1Fh3Jg5Sw0Ez", "j.doe+bi
 # Never looked at before the benchmark run that reports it (a test set).
 HELD_OUT = Secrets(("AKIAZ7Q4XWBN2M5KD3PL", "ops-team@mailbox.example.net", "3782 822463 10005"),
                    ("ref AKIBX7Q4XWQN2P5KR3PT",), ("aws-access-key-id", "email", "card-number"))
+# Chosen after the engine's readings were (a second test set, first read in the benchmark run that reports it):
+# other shapes, a Noto face and a bitmap size neither the matcher nor the readings were tuned on.
+HELD_OUT_2 = Secrets(("xoxb-370739749932-IDrTWTkRVBBzgtzeYLReK9ZW", "m.kowalski@post.example.io",
+                      "6011 0936 9194 5140"), ("ticket 6011 0936 9194 5141",), ("slack-token", "email", "card-number"))
 FONTS = {"DejaVu": ("DejaVu Sans Mono", "DejaVu Sans"), "Liberation": ("Liberation Mono", "Liberation Sans"),
-         "Nimbus": ("Nimbus Mono PS", "Nimbus Sans")}
+         "Nimbus": ("Nimbus Mono PS", "Nimbus Sans"), "Noto": ("Noto Mono", "Noto Sans Mono"),
+         "misc": ("fixed", "DejaVu Sans")}
+# "misc": xterm's own default, the X core bitmap fonts of xfonts-base (no anti-aliasing, 9–14 px glyphs), by
+# cell size; the other apps keep a TrueType sans.
+MISC_CELLS = {11: "6x13", 13: "7x13", 15: "9x15", 17: "9x18", 20: "10x20"}
 LITERALS = TUNED.literals
-assert all(luhn_ok(s.literals[2]) for s in (TUNED, VALIDATION, HELD_OUT)) and not luhn_ok(TUNED.decoys[1][6:])
+assert all(luhn_ok(s.literals[2]) for s in (TUNED, VALIDATION, HELD_OUT, HELD_OUT_2))
+assert not luhn_ok(TUNED.decoys[1][6:]) and not luhn_ok(HELD_OUT_2.decoys[0][7:])
 
 Box = tuple[int, int, int, int]
 Frame = np.ndarray  # type: ignore[type-arg]
@@ -187,7 +196,8 @@ class Typist:
 
 def xterm(d: Display, font_px: int, geometry: str, title: str, *extra: str, font: str = "DejaVu") -> str:
     """An xterm with a hidden cursor whose tty echoes what is typed; returns its window id."""
-    d.launch(["xterm", "-fa", FONTS[font][0], "-fs", f"{font_px * 0.75:g}", "-geometry", geometry, "-T", title, *extra,
+    face = ["-fn", MISC_CELLS[font_px]] if font == "misc" else ["-fa", FONTS[font][0], "-fs", f"{font_px * 0.75:g}"]
+    d.launch(["xterm", *face, "-geometry", geometry, "-T", title, *extra,
               "-e", "sh", "-c", r"printf '\033[?25l'; exec cat >/dev/null"])
     return d.wait_window("--name", f"^{title}$")
 

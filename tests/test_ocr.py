@@ -56,7 +56,8 @@ def test_normalising_keeps_one_character_per_character() -> None:
 
 
 def test_error_budget() -> None:
-    assert allowed_errors(9) == 0 and allowed_errors(10) == 1 and allowed_errors(40) == 4
+    assert allowed_errors(9) == 0 and allowed_errors(10) == 1 and allowed_errors(40) == 5
+    assert allowed_errors(40, fragment=True) == 4 and allowed_errors(18, fragment=True) == 1
     assert allowed_errors(16, digits=True) == 0
 
 
@@ -85,8 +86,19 @@ def test_ocr_confusions_and_a_few_misread_characters_are_tolerated() -> None:
     garbled = read[:10] + "#" + read[11:25] + read[26:]  # one substitution, one deletion
     hit = [h for h in find_on_screen(words(garbled), [TOKEN]) if not h.partial]
     assert len(hit) == 1 and hit[0].errors == 2
-    too_many = "".join("#" if i % 7 == 3 else c for i, c in enumerate(TOKEN))  # 6 edits > 4
+    too_many = "".join("#" if i % 7 == 3 else c for i, c in enumerate(TOKEN))  # 6 edits > 5
     assert not [h for h in find_on_screen(words(too_many), [TOKEN]) if not h.partial]
+
+
+def test_a_near_miss_spelled_out_is_not_a_fragment_of_the_address() -> None:
+    # "alice.martin at examp…" is 2 edits from the fragment "alice.martin@examp": fragments allow 1 per 10
+    assert literal_hits(words("mail alice.martin at example-corp dot com")) == {}
+    assert not find_on_screen(words("mail alice.martin at example-corp dot com"), [EMAIL])
+
+
+def test_bitmap_font_misreads_of_symbols_fold_to_letters() -> None:
+    read = TOKEN.replace("Y", "¥")  # Tesseract on xterm's 6x13 font
+    assert literal_hits(words(read)) == {0: 1} and normalise(read) == normalise(TOKEN)
 
 
 def test_digits_must_be_read_exactly() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,8 @@ from wf.redact.pixel_proof import PIXEL_LIMITS
 from wf.redact.redactor import RedactReport, redact_bundle
 from wf.redact.screen_ocr import ScreenOcr
 from wf.redact.spec import DEFAULT_JOBS, build_spec
+
+MAX_LISTED = 20  # screens listed one per line; --json has them all
 
 HELP = (
     "Write a redacted copy of BUNDLE to --out (the source is never modified).\n\n"
@@ -98,7 +101,7 @@ def _box(box: tuple[int, int, int, int]) -> str:
 def _render_ocr(o: ScreenOcr) -> None:
     err.print(f"ocr: {escape(o.engine)}: {o.distinct} distinct screens of {o.screens} read, {o.read} readings "
               f"(settling re-reads included) in {o.seconds:.1f} s, {o.jobs} at a time; "
-              f"{o.boxes} boxes masked in {len(o.masked)} screens")
+              f"{o.boxes} boxes masked in {o.masked_frames} screens")
 
 
 def _render_bytes(r: RedactReport) -> None:
@@ -122,9 +125,13 @@ def _render_bytes(r: RedactReport) -> None:
 def _render_pixels(r: RedactReport) -> None:
     kinds = r.proof.literal_kinds
     if r.ocr is not None:
-        for screen, found in r.ocr.masked.items():
-            what = "; ".join(f"{_kind(m.literal, m.pattern, kinds)} {_box(m.box)}" for m in found)
+        listed = list(r.ocr.masked.items())
+        for screen, found in listed[:MAX_LISTED]:
+            counts = Counter(_kind(m.literal, m.pattern, kinds) for m in found)
+            what = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in counts.items())
             err.print(f"[dim]masked in {escape(screen)}: {what}[/]")
+        if len(listed) > MAX_LISTED:
+            err.print(f"[dim]… and {len(listed) - MAX_LISTED} more screens (--json lists every box)[/]")
     pp = r.pixel_proof
     if pp is None:
         err.print(f"pixel proof: not run — {escape(r.pixels_not_read)}")

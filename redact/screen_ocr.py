@@ -58,26 +58,24 @@ class ScreenOcr:
     rounds: int = 0  # the most re-reads any frame needed
     unsettled: int = 0  # screens still showing a hit after MAX_ROUNDS re-reads (the pixel proof names them)
     unreadable: int = 0  # frames that could not be decoded (the write pass leaves them out)
+    masked_frames: int = 0  # distinct screens written with boxes of OCR's (one per frame and rectangle set)
+    boxes: int = 0  # the boxes OCR added, summed over those screens
     seconds: float = 0.0  # wall time of the pass
     ocr_seconds: float = 0.0  # engine time, summed over the workers
     hits: dict[int, tuple[Hit, ...]] = field(default_factory=dict)  # screen event index -> hits masked
     masked: dict[str, list[MaskedBox]] = field(default_factory=dict)  # new screen path -> what was masked
 
-    @property
-    def boxes(self) -> int:
-        return sum(len(v) for v in self.masked.values())
-
     def to_json(self) -> dict[str, object]:
         return {"engine": self.engine, "jobs": self.jobs, "screens": self.screens, "distinct": self.distinct,
                 "read": self.read, "rounds": self.rounds, "unsettled": self.unsettled,
                 "unreadable": self.unreadable, "seconds": round(self.seconds, 3),
-                "ocr_seconds": round(self.ocr_seconds, 3), "screens_masked": len(self.masked),
+                "ocr_seconds": round(self.ocr_seconds, 3), "screens_masked": self.masked_frames,
                 "boxes": self.boxes,
                 "masked": [{"screen": k, "found": [m.to_json() for m in v]} for k, v in self.masked.items()]}
 
     def header_entry(self) -> dict[str, object]:
         """The header's record of the pass (its keys are in wf.redact.structure.REDACTION_KEYS)."""
-        return {"engine": self.engine, "screens_read": self.distinct, "screens_masked": len(self.masked),
+        return {"engine": self.engine, "screens_read": self.distinct, "screens_masked": self.masked_frames,
                 "boxes": self.boxes}
 
     def note_written(self, index: int, new_path: str) -> None:
@@ -145,6 +143,9 @@ def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip:
             continue
         for base, settled in result.items():
             out.rounds = max(out.rounds, settled.rounds)
+            if settled.added:
+                out.masked_frames += 1
+                out.boxes += len(settled.added)
             for i in groups[frame.digest][base]:
                 if settled.added:
                     screen_rects[i] = [*base, *settled.added]

@@ -15,6 +15,7 @@ Ground truth is measured, not assumed: a screenshot just before and just after e
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from xrig import FIXTURES, Display, display
+from xrig import FIXTURES, WF, Display, display
 
+from wf.redact.ocr import Pass, TesseractEngine
 from wf.redact.presets import luhn_ok
 
 W, H = 1920, 1080
@@ -240,6 +242,38 @@ def plant(d: Display, font_px: int, *, secrets: Secrets = TUNED, font: str = "De
     frame = settle(d)
     scene.rgb = frame.tobytes()
     return scene
+
+
+@contextmanager
+def recording(d: Display, out: Path, *args: str) -> Iterator[None]:
+    """`wf record OUT` on display ``d`` while the body runs (no config file: built-in defaults only);
+    stopped with SIGTERM, as Ctrl+C would, and required to finish cleanly."""
+    ready = out.parent / f"{out.name}.ready"
+    env = d.env(XDG_CONFIG_HOME=str(out.parent / "xdg"))
+    env.pop("WF_CONFIG", None)
+    proc = subprocess.Popen([*WF, "record", str(out), "--fps", "5", "--quiet", "--ready-file", str(ready), *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"wf record did not start: {proc.communicate(timeout=10)[1].decode()}")
+            time.sleep(0.05)
+        yield
+        time.sleep(0.5)  # the last action's post screen settles
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    if proc.returncode != 0:
+        raise AssertionError(f"wf record exited {proc.returncode}: {err.decode()}")
+
+
+def strong_reader() -> TesseractEngine:
+    """The independent OCR pass of the tests: a fresh engine (no cache shared with `wf redact`) with more
+    readings than the default, at other scales, an inverted one and Tesseract's page segmentation."""
+    return TesseractEngine(passes=(Pass(1, 11, 0), Pass(2, 11, 0), Pass(1, 11, 2), Pass(2, 11, 2, resample="bilinear"),
+                                   Pass(3, 11, 2), Pass(2, 11, 2, invert=True), Pass(2, 3, 0)))
 
 
 # ------------------------------------------------------------------------------------ measuring masks

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ocr_kit import NAMES, TUNED, Scene, coverage, desktop, excess, mask_canvas, plant
+from ocr_kit import NAMES, TUNED, Scene, coverage, desktop, excess, mask_canvas, plant, strong_reader
 
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Stop, single_screen_header
@@ -211,12 +211,6 @@ def scene() -> Iterator[Scene]:
     """Secrets typed with xdotool into an echoing xterm (plain, dark, narrow), a Tk entry and a title."""
     with desktop(15) as d:
         yield plant(d, 15)
-
-
-def strong_reader() -> TesseractEngine:
-    """The independent pass: a fresh engine, no shared cache, and more readings than the default."""
-    return TesseractEngine(passes=(Pass(2, 11, 0), Pass(1, 11, 2), Pass(3, 11, 2), Pass(2, 11, 2, invert=True),
-                                   Pass(2, 3, 0)))
 
 
 @pytest.mark.slow

@@ -339,6 +339,7 @@ def test_cli_json_report_and_validate(sample: Path, tmp_path: Path, capsys: pyte
     (["--mask-rect", "1,2,3"], "X,Y,W,H"),
     (["--drop-steps", "5:2"], "is empty"),
     (["--mask-window", "["], "bad regular expression"),
+    (["--scrub-preset", "secrets", "--jobs", "0"], "--jobs 0: must be at least 1"),
 ])
 def test_cli_bad_input_exits_2(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                args: list[str], message: str) -> None:

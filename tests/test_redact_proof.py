@@ -291,3 +291,18 @@ def test_the_cache_refuses_an_engine_with_other_settings() -> None:
 
     with pytest.raises(ValueError, match="cannot fill"):
         cache.get(frame_hash(b"\0\0\0", 1, 1), lambda: (b"\0\0\0", 1, 1), Other("x"))
+
+
+def test_no_language_data_is_an_environment_problem_with_the_way_out(bundle: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import wf.redact.ocr as ocr
+
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path / "empty"))
+    monkeypatch.setattr(ocr, "_TESSDATA_GLOBS", ())
+    out = tmp_path / "o"
+    assert run(["redact", str(bundle), "--out", str(out), "--scrub-preset", "secrets"]) == 3
+    err = capsys.readouterr().err
+    assert "no Tesseract language data" in err and "--no-ocr" in err and "Traceback" not in err
+    assert not out.exists()  # nothing written
+    assert run(["redact", str(bundle), "--out", str(out), "--scrub-preset", "secrets", "--no-ocr"]) == 0

@@ -226,11 +226,14 @@ class OcrCache:
     In memory only, on purpose: the words of a screen are the secrets on it, in plain text. Writing
     them to a cache directory would put a second, searchable copy of every secret outside the 0700
     bundle (docs/privacy.md promises the recording lives only there), to save a re-run
-    ~0.5 s per distinct frame (bench). A caller who wants persistence can pre-fill ``words``.
+    ~0.8 s per distinct frame (bench). ``keep=False`` counts readings but keeps no words: a screen full
+    of text reads into megabytes of them, so `wf redact` keeps only what it found in them
+    (:class:`wf.redact.screen_reader.ScreenReader`).
     """
 
     engine: OcrEngine
     words: dict[str, tuple[Word, ...]] = field(default_factory=dict)
+    keep: bool = True
     reads: int = 0
     hits: int = 0
     seconds: float = 0.0
@@ -257,7 +260,8 @@ class OcrCache:
         with self._lock:
             self.seconds += time.perf_counter() - t0
             self.reads += 1
-            self.words[digest] = result
+            if self.keep:
+                self.words[digest] = result
         return result
 
 

@@ -35,13 +35,14 @@ from wf.bundle.screens import load_rgb
 from wf.bundle.writer import BundleWriter
 from wf.redact.annotations import read_annotations, write_annotations
 from wf.redact.images import Rect, fill_rects
-from wf.redact.ocr import OcrCache, OcrEngine, TesseractEngine
+from wf.redact.ocr import OcrEngine, TesseractEngine
 from wf.redact.pixel_proof import bundle_screens, prove_pixels
 from wf.redact.plan import Plan, Scan, plan_redaction, scan_source
 from wf.redact.png import has_only_pixels
 from wf.redact.proof import prove_gone
 from wf.redact.report import RedactReport
 from wf.redact.screen_ocr import mask_shown_secrets
+from wf.redact.screen_reader import ScreenReader
 from wf.redact.spec import RedactSpec
 from wf.redact.structure import header_structure, scrub_tree
 from wf.redact.text import scrub_text
@@ -63,21 +64,21 @@ def redact_bundle(src: Bundle, out: Path, spec: RedactSpec, *, wf_version: str =
     scan = scan_source(src, spec)
     annotations = read_annotations(src)
     plan = plan_redaction(src, spec, scan, report, annotations)
-    cache = _read_screens(src, spec, scan, plan, report, engine)
+    reader = _read_screens(src, spec, scan, plan, report, engine)
     header = _new_header(src.header, spec, plan, scan, report, wf_version)
     new_index = _write(src, out, header, plan, report)
     if annotations is not None:
         write_annotations(src, out, annotations, plan, new_index, report)
     report.literals = len(plan.literals)
     report.proof = prove_gone(out, plan.literals)
-    if cache is not None:
-        report.pixel_proof = prove_pixels(bundle_screens(out), plan.literals, spec.scrub, cache)
+    if reader is not None:
+        report.pixel_proof = prove_pixels(bundle_screens(out), reader)
     return report
 
 
 def _read_screens(src: Bundle, spec: RedactSpec, scan: Scan, plan: Plan, report: RedactReport,
-                  engine: Callable[[], OcrEngine]) -> OcrCache | None:
-    """Pass 1c: OCR the screens and mask what they show (wf.redact.screen_ocr); the cache, for the proof."""
+                  engine: Callable[[], OcrEngine]) -> ScreenReader | None:
+    """Pass 1c: OCR the screens and mask what they show (wf.redact.screen_ocr); the reader, for the proof."""
     if not spec.ocr:
         report.pixels_not_read = "--no-ocr: the screens' pixels were not read"
         return None
@@ -85,14 +86,13 @@ def _read_screens(src: Bundle, spec: RedactSpec, scan: Scan, plan: Plan, report:
         report.pixels_not_read = "nothing to scrub: no literal or pattern to look for in the screens"
         return None
     try:
-        cache = OcrCache(engine())
+        reader = ScreenReader.of(engine(), list(plan.literals), spec.scrub)
     except EnvironmentProblem as exc:
         raise EnvironmentProblem(exc.message, hint=f"{exc.hint}; or pass --no-ocr to leave the screens unread "
                                  "(then mask them with --mask-window / --mask-rect)") from None
-    report.ocr = mask_shown_secrets(src, scan.screens, plan.drop, plan.screen_rects, sorted(plan.literals),
-                                    spec.scrub, cache, engine, spec.jobs)
+    report.ocr = mask_shown_secrets(src, scan.screens, plan.drop, plan.screen_rects, reader, engine, spec.jobs)
     report.screens_masked = len(plan.screen_rects)
-    return cache
+    return reader
 
 
 def _check_out(src: Path, out: Path) -> None:

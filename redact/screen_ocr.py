@@ -1,17 +1,17 @@
 """`wf redact` pass 1c: read the stored screens and mask every scrubbed literal or pattern shown on them.
 
 Runs once the literals and the rectangles of the plan are known. Every distinct source frame kept in the
-new bundle (not dropped, not wholly masked already) is read once (:class:`wf.redact.ocr.OcrCache`, by the
-hash of its pixels); :func:`wf.redact.onscreen.find_on_screen` turns its words into boxes, which join the
-screen's rectangles. Then each masked result is **settled**: filled, read again (a new hash, so a new
-reading), and whatever is still found is masked too — up to :data:`MAX_ROUNDS` times. Masking can change
-what the engine reads next to the mask (a token half hidden by a window edge, a neighbour word now
-standing alone), and the frame that was read last is exactly the one written, so the pixel proof finds
-it in the cache and only confirms.
+new bundle (not dropped, not wholly masked already) is read once, by the hash of its pixels
+(:class:`wf.redact.screen_reader.ScreenReader`: the words are matched as they are read, and only the hits
+are kept); their boxes join the screen's rectangles. Then each masked result is **settled**: filled, read
+again (a new hash, so a new reading), and whatever is still found is masked too — up to
+:data:`MAX_ROUNDS` times. Masking can change what the engine reads next to the mask (a token half hidden
+by a window edge, a neighbour word now standing alone), and the frame that was read last is exactly the
+one written, so the pixel proof finds its hits already known and only confirms.
 
 Frames are read :data:`~wf.redact.spec.RedactSpec.jobs` at a time (:class:`wf.redact.ocr.EnginePool`).
-A frame is decoded in the worker that reads it and dropped afterwards: memory stays at a few frames
-whatever the bundle's length. Nothing is written to disk here.
+A frame is decoded in the worker that reads it and dropped afterwards, and only hits outlive a reading:
+memory stays at a few frames whatever the bundle's length. Nothing is written to disk here.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import frame_hash, load_rgb
 from wf.redact.images import Rect, fill_rects
-from wf.redact.ocr import EnginePool, OcrCache, OcrEngine
-from wf.redact.onscreen import Hit, find_on_screen
-from wf.redact.presets import ScrubPattern
+from wf.redact.ocr import EnginePool, OcrEngine
+from wf.redact.onscreen import Hit
+from wf.redact.screen_reader import ScreenReader
 
 MAX_ROUNDS = 3  # re-reads of a masked frame before its remaining hits are left to the pixel proof
 Pixels = tuple[bytes, int, int]
@@ -105,15 +105,15 @@ class _Settled:
 
 
 def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip: set[int],
-                       screen_rects: dict[int, list[Rect]], literals: Sequence[str],
-                       patterns: Sequence[ScrubPattern], cache: OcrCache,
+                       screen_rects: dict[int, list[Rect]], reader: ScreenReader,
                        make_engine: Callable[[], OcrEngine], jobs: int) -> ScreenOcr:
-    """Add to ``screen_rects`` (event index -> rectangles, changed in place) the boxes of every literal
-    (``literals``, in the proof's order: hit index + 1 is its number) and pattern match OCR finds on the
-    screens, except those in ``skip`` (dropped)."""
+    """Add to ``screen_rects`` (event index -> rectangles, changed in place) the boxes of every literal and
+    pattern match of ``reader`` found on ``screens`` (the source's screen events with their indices), except
+    those in ``skip`` (dropped)."""
     t0 = time.perf_counter()
+    cache = reader.cache
     reads0, seconds0 = cache.reads, cache.seconds
-    out = ScreenOcr(engine=cache.engine.name, jobs=jobs)
+    out = ScreenOcr(engine=reader.engine.name, jobs=jobs)
     groups: dict[str, dict[tuple[Rect, ...], list[int]]] = {}
     paths: dict[str, tuple[Path, tuple[int, int]]] = {}
     for i, ev in screens:
@@ -131,12 +131,10 @@ def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip:
             rgb, width, height = load_rgb(frame.path)
         except Exception:  # missing or undecodable: the write pass leaves the screen out, with a warning
             return None
-        words = cache.get(frame_hash(rgb, width, height), _given(rgb, width, height), engine)
-        first = find_on_screen(words, literals, patterns, frame=(width, height))
-        return {base: _settle(engine, cache, (rgb, width, height), base, first, literals, patterns)
-                for base in frame.bases}
+        first = reader.hits(frame_hash(rgb, width, height), _given(rgb, width, height), engine)
+        return {base: _settle(engine, reader, (rgb, width, height), base, first) for base in frame.bases}
 
-    pool = EnginePool(cache.engine, make_engine, jobs)
+    pool = EnginePool(reader.engine, make_engine, jobs)
     for frame, result in zip(frames, pool.map(work, frames), strict=True):
         if result is None:
             out.unreadable += 1
@@ -159,14 +157,14 @@ def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip:
     return out
 
 
-def _settle(engine: OcrEngine, cache: OcrCache, pixels: Pixels, base: tuple[Rect, ...], first: list[Hit],
-            literals: Sequence[str], patterns: Sequence[ScrubPattern]) -> _Settled:
+def _settle(engine: OcrEngine, reader: ScreenReader, pixels: Pixels, base: tuple[Rect, ...],
+            first: tuple[Hit, ...]) -> _Settled:
     """Mask what ``first`` found, then re-read and mask again until nothing more is found."""
     rgb, width, height = pixels
     rects = list(base)
     hits: list[Hit] = []
 
-    def add(found: list[Hit]) -> int:
+    def add(found: tuple[Hit, ...]) -> int:
         new = 0
         for h in found:
             boxes = [b for b in h.boxes if not any(_inside(b, r) for r in base)]
@@ -183,8 +181,7 @@ def _settle(engine: OcrEngine, cache: OcrCache, pixels: Pixels, base: tuple[Rect
         return _Settled((), (), 0, True)
     for n in range(1, MAX_ROUNDS + 1):
         filled = fill_rects(rgb, width, height, rects)
-        words = cache.get(frame_hash(filled, width, height), _given(filled, width, height), engine)
-        found = find_on_screen(words, literals, patterns, frame=(width, height))
+        found = reader.hits(frame_hash(filled, width, height), _given(filled, width, height), engine)
         if not add(found):
             return _Settled(tuple(rects[len(base):]), tuple(hits), n, not found)
     return _Settled(tuple(rects[len(base):]), tuple(hits), MAX_ROUNDS, False)

@@ -19,6 +19,7 @@ from wf.redact.ocr import OcrCache, Pass, TesseractEngine, Word, find_tessdata
 from wf.redact.onscreen import allowed_errors, find_on_screen, fold, mask_rects, normalise
 from wf.redact.pixel_proof import bundle_screens, prove_pixels
 from wf.redact.presets import SECRETS
+from wf.redact.screen_reader import ScreenReader
 
 TOKEN, EMAIL, CARD = TUNED.literals
 MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
@@ -256,8 +257,8 @@ def test_pixel_proof_names_the_screens_that_still_show_a_secret(scene: Scene, tm
         w.screen_event(0.3, masked, scene.width, scene.height, "post")  # same pixels: one read
         w.write(Stop(t=0.4, reason="test", events=3, dropped=0, screens=3))
     literals = {lit: name for lit, name in zip(TUNED.literals, TUNED.patterns, strict=True)}
-    cache = OcrCache(engine)
-    proof = prove_pixels(bundle_screens(root), literals, SECRETS, cache)
+    reader = ScreenReader.of(engine, list(literals), SECRETS)
+    proof = prove_pixels(bundle_screens(root), reader)
     assert proof.screens == 2 and proof.distinct == 2 and proof.read == 2  # two files: input and masked
     assert not proof.ok
     shown = {f.screen for f in proof.survivors}
@@ -265,5 +266,6 @@ def test_pixel_proof_names_the_screens_that_still_show_a_secret(scene: Scene, tm
     numbers = {f.literal for f in proof.survivors if f.literal is not None}
     assert numbers == {1, 2, 3}  # every literal, by its number in sorted order
     assert all(lit not in str(proof.to_json()) for lit in TUNED.literals)
-    again = prove_pixels(bundle_screens(root), literals, SECRETS, cache)
-    assert again.read == 0 and again.survivors == proof.survivors  # the cache answers the second time
+    again = prove_pixels(bundle_screens(root), reader)
+    assert again.read == 0 and again.survivors == proof.survivors  # the reader answers the second time
+    assert not reader.cache.words, "no words are kept: only the hits"

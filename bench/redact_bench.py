@@ -4,7 +4,7 @@ and — on real recordings — reading the screens with OCR, side by side with r
 The recordings: `wf record` on a 1920×1080 Xvfb with openbox while xdotool types a token, a card number and
 an e-mail address into an echoing xterm, the token into a narrow xterm (it wraps) and a Tk entry, and the
 e-mail into a Tk entry and from there into the window title (`tests/ocr_kit.py`), at three text sizes (DejaVu
-faces at 11 and 20 px, xterm's bitmap 9x15 font at 15 px). Each is redacted four ways, in-process:
+faces at 11 and 20 px, xterm's bitmap 9x15 font at 15 px). Each is redacted five ways, in-process:
 `--scrub-preset secrets` with OCR (2 engines, then 1), `--no-ocr` (text only), and the rectangle-only
 alternatives a user has without OCR — `--mask-window` for every window that showed a secret (masked only in
 screens taken while it had focus) and `--mask-rect` with each such window's rectangle at all times.
@@ -186,8 +186,9 @@ def _real(root: Path, quick: bool) -> list[dict[str, object]]:
             prec = f"{(e['masks'] - e['stray']) / e['masks']:.0%}" if e["masks"] else "n/a"
             notes = (f"recall {e['found']:.0f}/{e['planted']:.0f} ({e['full']:.0f} fully); precision {prec} "
                      f"({e['stray']:.0f} stray of {e['masks']:.0f} masks); {e['frame_pct']:.2f} % of the frame "
-                     f"masked (×{e['area_x']:.1f} the text's boxes); proofs "
-                     f"{'pass' if rep.ok else 'FAIL'}")
+                     f"masked (×{e['area_x']:.1f} the text's boxes); byte proof "
+                     f"{'passes' if rep.proof.ok else 'FAILS'}, pixel proof " + (
+                         "not run" if rep.pixel_proof is None else "passes" if rep.pixel_proof.ok else "FAILS"))
             if ocr is not None:
                 notes += (f"; {ocr.read} readings of {distinct} distinct frames (settling {ocr.read - distinct}), "
                           f"{ocr.rounds} rounds max; per distinct frame {1000 * wall / distinct:.0f} ms wall, "

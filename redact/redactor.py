@@ -85,6 +85,9 @@ def _read_screens(src: Bundle, spec: RedactSpec, scan: Scan, plan: Plan, report:
     if not (spec.scrub or plan.literals):
         report.pixels_not_read = "nothing to scrub: no literal or pattern to look for in the screens"
         return None
+    if not scan.screens:
+        report.pixels_not_read = "the bundle has no screens"
+        return None
     try:
         reader = ScreenReader.of(engine(), list(plan.literals), spec.scrub)
     except EnvironmentProblem as exc:

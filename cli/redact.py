@@ -135,6 +135,7 @@ def _render_pixels(r: RedactReport) -> None:
     pp = r.pixel_proof
     if pp is None:
         err.print(f"pixel proof: not run — {escape(r.pixels_not_read)}")
+        err.print(f"pixel proof limits: {escape(PIXEL_LIMITS)}")
         return
     by_screen: dict[str, list[str]] = {}
     for f in pp.survivors:

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import glob
 import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PIL import Image, ImageOps
 
@@ -123,7 +121,8 @@ class TesseractEngine:
     text on white; no single setting reads every app (bench), hence passes.
 
     One instance holds one loaded Tesseract and is not re-entrant: ``read`` takes a lock, so threads
-    share it safely but serially (give each worker its own engine to read frames in parallel).
+    share it safely but serially (frames are read in parallel by worker processes, each with its own
+    engine: :mod:`wf.redact.workers`).
     """
 
     def __init__(self, *, passes: tuple[Pass, ...] = DEFAULT_PASSES, lang: str = "eng",
@@ -240,16 +239,8 @@ class OcrCache:
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def get(self, digest: str, pixels: Callable[[], tuple[bytes, int, int]],
-            engine: OcrEngine | None = None) -> tuple[Word, ...]:
-        """The words of the screen with content hash ``digest``; ``pixels`` is called only on a miss.
-
-        ``engine`` reads instead of the cache's own (a worker's engine, :class:`EnginePool`); it must
-        have the same settings, so that a hash always maps to the same reading.
-        """
-        reader = self.engine if engine is None else engine
-        if reader.name != self.engine.name:
-            raise ValueError(f"engine {reader.name!r} cannot fill a cache of {self.engine.name!r}")
+    def get(self, digest: str, pixels: Callable[[], tuple[bytes, int, int]]) -> tuple[Word, ...]:
+        """The words of the screen with content hash ``digest``; ``pixels`` is called only on a miss."""
         with self._lock:
             found = self.words.get(digest)
             if found is not None:
@@ -257,52 +248,10 @@ class OcrCache:
                 return found
         rgb, width, height = pixels()
         t0 = time.perf_counter()
-        result = tuple(reader.read(rgb, width, height))
+        result = tuple(self.engine.read(rgb, width, height))
         with self._lock:
             self.seconds += time.perf_counter() - t0
             self.reads += 1
             if self.keep:
                 self.words[digest] = result
         return result
-
-
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class EnginePool:
-    """Engines that read frames in parallel: one per worker thread, handed out for one task at a time.
-
-    Threads, not processes: Tesseract releases the GIL while it recognises (tesserocr), so two threads
-    read two frames at once — measured here, 6 dense 1920×1080 frames: 18.5 s serial, 9.9 s with two
-    threads, 9.5 s with two processes — and the secrets being looked for, the pixels and the words read
-    never leave this process (nothing pickled through pipes, one cache). An extra engine (~0.06 s to
-    start) is made only when there are frames enough to keep it busy.
-    """
-
-    def __init__(self, first: OcrEngine, make: Callable[[], OcrEngine], size: int) -> None:
-        self.first, self.make, self.size = first, make, max(1, size)
-
-    def map(self, fn: Callable[[OcrEngine, T], R], items: Sequence[T]) -> Iterator[R]:
-        """``fn(engine, item)`` for every item, results in order; at most ``size`` at a time."""
-        workers = min(self.size, len(items))
-        if workers <= 1:
-            for item in items:
-                yield fn(self.first, item)
-            return
-        free: queue.SimpleQueue[OcrEngine] = queue.SimpleQueue()
-        free.put(self.first)
-        for _ in range(workers - 1):
-            free.put(self.make())
-
-        def run(item: T) -> R:
-            engine = free.get()
-            try:
-                return fn(engine, item)
-            finally:
-                free.put(engine)
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wf-ocr") as ex:
-            yield from ex.map(run, items)

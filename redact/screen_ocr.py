@@ -9,9 +9,10 @@ again (a new hash, so a new reading), and whatever is still found is masked too 
 by a window edge, a neighbour word now standing alone), and the frame that was read last is exactly the
 one written, so the pixel proof finds its hits already known and only confirms.
 
-Frames are read :data:`~wf.redact.spec.RedactSpec.jobs` at a time (:class:`wf.redact.ocr.EnginePool`).
-A frame is decoded in the worker that reads it and dropped afterwards, and only hits outlive a reading:
-memory stays at a few frames whatever the bundle's length. Nothing is written to disk here.
+Frames are read :data:`~wf.redact.spec.RedactSpec.jobs` at a time, in forked worker processes
+(:mod:`wf.redact.workers`). A frame is decoded in the worker that reads it and dropped afterwards, and only
+hits outlive a reading: memory stays at a few frames whatever the bundle's length. Nothing is written to
+disk here.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import frame_hash, load_rgb
 from wf.redact.images import Rect, fill_rects
-from wf.redact.ocr import EnginePool, OcrEngine
+from wf.redact.ocr import OcrEngine
 from wf.redact.onscreen import Hit
 from wf.redact.screen_reader import ScreenReader
+from wf.redact.workers import read_all
 
 MAX_ROUNDS = 3  # re-reads of a masked frame before its remaining hits are left to the pixel proof
 Pixels = tuple[bytes, int, int]
@@ -125,17 +127,7 @@ def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip:
         paths.setdefault(ev.hash, (src.screen_path(ev.path), (ev.width, ev.height)))
     frames = [_Frame(h, *paths[h], tuple(g)) for h, g in groups.items()]
     out.distinct = len(frames)
-
-    def work(engine: OcrEngine, frame: _Frame) -> dict[tuple[Rect, ...], _Settled] | None:
-        try:
-            rgb, width, height = load_rgb(frame.path)
-        except Exception:  # missing or undecodable: the write pass leaves the screen out, with a warning
-            return None
-        first = reader.hits(frame_hash(rgb, width, height), _given(rgb, width, height), engine)
-        return {base: _settle(engine, reader, (rgb, width, height), base, first) for base in frame.bases}
-
-    pool = EnginePool(reader.engine, make_engine, jobs)
-    for frame, result in zip(frames, pool.map(work, frames), strict=True):
+    for frame, result in zip(frames, read_all(_read_frame, frames, reader, make_engine, jobs), strict=True):
         if result is None:
             out.unreadable += 1
             continue
@@ -157,8 +149,17 @@ def mask_shown_secrets(src: Bundle, screens: Sequence[tuple[int, Screen]], skip:
     return out
 
 
-def _settle(engine: OcrEngine, reader: ScreenReader, pixels: Pixels, base: tuple[Rect, ...],
-            first: tuple[Hit, ...]) -> _Settled:
+def _read_frame(reader: ScreenReader, frame: _Frame) -> dict[tuple[Rect, ...], _Settled] | None:
+    """One distinct frame: read it, then settle the masks of each rectangle set its screens have."""
+    try:
+        rgb, width, height = load_rgb(frame.path)
+    except Exception:  # missing or undecodable: the write pass leaves the screen out, with a warning
+        return None
+    first = reader.hits(frame_hash(rgb, width, height), _given(rgb, width, height))
+    return {base: _settle(reader, (rgb, width, height), base, first) for base in frame.bases}
+
+
+def _settle(reader: ScreenReader, pixels: Pixels, base: tuple[Rect, ...], first: tuple[Hit, ...]) -> _Settled:
     """Mask what ``first`` found, then re-read and mask again until nothing more is found."""
     rgb, width, height = pixels
     rects = list(base)
@@ -181,7 +182,7 @@ def _settle(engine: OcrEngine, reader: ScreenReader, pixels: Pixels, base: tuple
         return _Settled((), (), 0, True)
     for n in range(1, MAX_ROUNDS + 1):
         filled = fill_rects(rgb, width, height, rects)
-        found = reader.hits(frame_hash(filled, width, height), _given(filled, width, height), engine)
+        found = reader.hits(frame_hash(filled, width, height), _given(filled, width, height))
         if not add(found):
             return _Settled(tuple(rects[len(base):]), tuple(hits), n, not found)
     return _Settled(tuple(rects[len(base):]), tuple(hits), MAX_ROUNDS, False)

@@ -39,17 +39,23 @@ class ScreenReader:
     def engine(self) -> OcrEngine:
         return self.cache.engine
 
-    def hits(self, digest: str, pixels: Callable[[], Pixels], engine: OcrEngine | None = None) -> tuple[Hit, ...]:
-        """The hits on the frame whose pixels hash to ``digest`` (``pixels`` is called only when it is new);
-        ``engine``: a worker's own (:class:`wf.redact.ocr.EnginePool`)."""
+    def hits(self, digest: str, pixels: Callable[[], Pixels]) -> tuple[Hit, ...]:
+        """The hits on the frame whose pixels hash to ``digest`` (``pixels`` is called only when it is new)."""
         with self._lock:
             known = self.found.get(digest)
             if known is not None:
                 self.cache.hits += 1
                 return known
         rgb, width, height = pixels()
-        words = self.cache.get(digest, lambda: (rgb, width, height), engine)
+        words = self.cache.get(digest, lambda: (rgb, width, height))
         result = tuple(find_on_screen(words, self.literals, self.patterns, frame=(width, height)))
         with self._lock:
             self.found[digest] = result
         return result
+
+    def merge(self, found: dict[str, tuple[Hit, ...]], reads: int, seconds: float) -> None:
+        """What a worker process found (:mod:`wf.redact.workers`): its hits per frame and its reading counts."""
+        with self._lock:
+            self.found.update(found)
+            self.cache.reads += reads
+            self.cache.seconds += seconds

@@ -13,7 +13,7 @@ from wf.bundle.windowrules import WindowRules
 from wf.redact.presets import ScrubPattern, build_patterns
 
 _RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
-# Screens read at once by default: two engines keep two cores busy (wf.redact.ocr.EnginePool); `--jobs` for more.
+# Screens read at once by default: two worker processes keep two cores busy (wf.redact.workers); `--jobs` for more.
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 _STEPS = re.compile(r"^\s*(?:(\d*)\s*:\s*(\d*)|(\d+))\s*$")
 

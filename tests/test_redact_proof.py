@@ -19,12 +19,14 @@ from wf.bundle.events import Mark, Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import frame_hash, load_rgb
 from wf.cli.main import run
-from wf.redact.ocr import EnginePool, OcrCache, Word
+from wf.redact.ocr import Word
 from wf.redact.png import compressed_texts, has_only_pixels
 from wf.redact.proof import prove_gone
 from wf.redact.redactor import redact_bundle
+from wf.redact.screen_reader import ScreenReader
 from wf.redact.spec import build_spec
 from wf.redact.structure import REDACTION_KEYS, header_structure, text_strings, tokens
+from wf.redact.workers import read_all
 
 TOKEN = "ghp_" + "Zx9Qw3Er5Ty7Ui1Op2As4Df6Gh8Jk0LmNbVc"
 
@@ -260,37 +262,26 @@ def test_nothing_to_scrub_reads_no_pixels_and_says_so(bundle: Path, tmp_path: Pa
     assert "proof: nothing to check" in err and "pixel proof: not run — nothing to scrub" in err
 
 
-def test_the_engine_pool_keeps_order_and_gives_each_task_its_own_engine() -> None:
-    made: list[ScriptedEngine] = []
-    busy: set[int] = set()
-    clash = threading.Event()
-
-    def make() -> ScriptedEngine:
-        made.append(ScriptedEngine("x"))
-        return made[-1]
-
-    def task(engine: ScriptedEngine, n: int) -> int:
-        if id(engine) in busy:
-            clash.set()
-        busy.add(id(engine))
-        threading.Event().wait(0.01)
-        busy.discard(id(engine))
-        return n * n
-
-    pool = EnginePool(make(), make, 2)
-    assert list(pool.map(task, list(range(12)))) == [n * n for n in range(12)]
-    assert len(made) == 2 and not clash.is_set()
-    assert list(EnginePool(made[0], make, 2).map(task, [3])) == [9] and len(made) == 2  # one item: no new engine
+def _count_hits(reader: ScreenReader, n: int) -> tuple[int, int]:
+    """A worker task (module level: pickled by name): the hits on a white frame with a scripted word."""
+    rgb = np.full((H, W, 3), 255, dtype=np.uint8)
+    rgb[150 + n, 300] = 0  # a different picture per item, away from the scripted boxes
+    data = rgb.tobytes()
+    return n, len(reader.hits(frame_hash(data, W, H), lambda: (data, W, H)))
 
 
-def test_the_cache_refuses_an_engine_with_other_settings() -> None:
-    cache = OcrCache(ScriptedEngine("x"))
+def test_worker_processes_keep_order_and_report_what_they_found_to_the_parent() -> None:
+    made: list[int] = []
 
-    class Other(ScriptedEngine):
-        name = "other"
+    def make() -> ScriptedEngine:  # a closure: fine, the workers are forked, not spawned
+        made.append(1)
+        return ScriptedEngine(TOKEN)
 
-    with pytest.raises(ValueError, match="cannot fill"):
-        cache.get(frame_hash(b"\0\0\0", 1, 1), lambda: (b"\0\0\0", 1, 1), Other("x"))
+    reader = ScreenReader.of(make(), [TOKEN], ())
+    out = list(read_all(_count_hits, list(range(6)), reader, make, 2))
+    assert out == [(n, 1) for n in range(6)]  # in order, each frame read and its word found
+    assert reader.cache.reads == 6 and len(reader.found) == 6 and len(made) == 1  # the workers made theirs
+    assert list(read_all(_count_hits, [0], reader, make, 2)) == [(0, 1)] and reader.cache.reads == 6  # known
 
 
 def test_no_language_data_is_an_environment_problem_with_the_way_out(bundle: Path, tmp_path: Path,

@@ -5,14 +5,15 @@ The recordings: `wf record` on a 1920×1080 Xvfb with openbox while xdotool type
 an e-mail address into an echoing xterm, the token into a narrow xterm (it wraps) and a Tk entry, and the
 e-mail into a Tk entry and from there into the window title (`tests/ocr_kit.py`), at three text sizes (DejaVu
 faces at 11 and 20 px, xterm's bitmap 9x15 font at 15 px). Each is redacted five ways, in-process:
-`--scrub-preset secrets` with OCR (2 engines, then 1), `--no-ocr` (text only), and the rectangle-only
+`--scrub-preset secrets` with OCR (2 worker processes, then 1 engine), `--no-ocr` (text only), and the rectangle-only
 alternatives a user has without OCR — `--mask-window` for every window that showed a secret (masked only in
 screens taken while it had focus) and `--mask-rect` with each such window's rectangle at all times.
 Effect is measured on the last screen of each output against the ink of every planted occurrence: *recall*
 (occurrences ≥ 90 % masked), *precision* (masks touching a secret ÷ all masks), and the share of the frame
 blacked out; each method's rectangles are checked to be black in the output. *Per distinct frame* is the
-run's wall and CPU time (every thread) ÷ the distinct source screens; *per bundle hour* multiplies by 1,800
-distinct frames (an action every 2 s). Every run includes its proofs (bytes, names, text; pixels with OCR).
+run's wall and CPU time (every thread and worker process) ÷ the distinct source screens; *per bundle hour*
+multiplies by 1,800 distinct frames (an action every 2 s). Every run includes its proofs (bytes, names,
+text; pixels with OCR).
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ def _time(fn: Callable[[], object], repeats: int) -> list[float]:
 
 
 def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and of its finished children (the OCR worker processes)."""
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def _synthetic(root: Path, quick: bool) -> list[dict[str, object]]:
@@ -130,7 +132,7 @@ def _methods(raw: Path, scene: Scene) -> list[tuple[str, RedactSpec]]:
                  for p in scene.planted for bx, by, bw, bh in p.boxes)}
     classes = sorted({f"^{re.escape(c)}$" for c in shown.values() if c})
     return [
-        ("OCR (wf default, 2 engines)", build_spec(presets=["secrets"])),
+        ("OCR (wf default, 2 worker processes)", build_spec(presets=["secrets"])),
         ("OCR, 1 engine", build_spec(presets=["secrets"], jobs=1)),
         ("--no-ocr (typed text only)", build_spec(presets=["secrets"], ocr=False)),
         (f"--no-ocr --mask-window ({len(classes)} window classes that showed a secret)",

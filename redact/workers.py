@@ -1,9 +1,12 @@
 """Reading frames in parallel: forked worker processes, each with its own OCR engine and reader.
 
-Processes, not threads, on figures measured here (bench/ocr_bench.py, "workers": the same frames read by one
-engine, by two threads with an engine each, and by two processes): on this shared 2-core machine at load 5–6
-two processes read 1.2–1.6× faster than one engine while two threads gained 0.96–1.13×; at load 0.9, 1.95×
-and 1.87×. The workers are **forked**: the engine factory and the literals and patterns looked for are
+Processes rather than threads. Measured here (bench/ocr_bench.py, "workers": the same frames read by one
+engine, by two threads with an engine each, and by two processes): at load 0.9, 1.95× one engine for
+processes and 1.87× for threads; on this shared 2-core machine under load the two trade places from run to
+run (0.96–1.6×, neither ahead), because other sessions take the cores. What decides it: Tesseract releases
+the GIL while it recognises, but the matcher (:func:`wf.redact.onscreen.find_on_screen`) is pure Python —
+1.6 s beside an 18.8 s reading of a 1080p screen full of text — and runs in parallel only in processes.
+The workers are **forked**: the engine factory and the literals and patterns looked for are
 inherited with the parent's memory — never pickled, never sent through a pipe. A task is a frame's path and
 rectangles; a result is boxes and hits (literal numbers, pattern names: no text) and the worker's reading
 counts, which are merged into the parent's reader so the pixel proof knows what each frame showed.

@@ -18,8 +18,7 @@ import xxhash
 from wf.bundle.actions import Action, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
-from wf.bundle.replay_store import last_replay
-from wf.bundle.replays import outcome
+from wf.bundle.replay_store import replay_evidence
 from wf.curate.filters import Filters
 from wf.curate.quality import assess
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
@@ -114,30 +113,6 @@ class Filtered:
     score: float | None = None  # its quality score, when that is why
 
 
-def evidence(bundle: Bundle) -> tuple[str, float | None, dict[int, str], str | None]:
-    """(episode verdict, coverage %, effect per step, why it is not verified) from the last kept replay.
-
-    A replay of part of the task (``--steps``) cannot verify the episode: at best it is unverified. A
-    replay of events that have changed since (``stale``) says nothing about these events: no effects.
-    """
-    kept = last_replay(bundle)
-    if kept is None:
-        return "unreplayed", None, {}, "never replayed (or its report was not kept)"
-    rep = kept.report
-    if kept.stale:
-        return "stale", None, {}, f"the events changed since the last replay ({kept.path.name})"
-    status = outcome(rep)
-    partial = rep.options.first_event > 0 or rep.options.last_event is not None
-    if partial and status == "verified":
-        status = "unverified"
-    cov = rep.verdict.coverage.percent if rep.verdict.coverage else None
-    why = None
-    if status != "verified":
-        why = f"last replay {status}" + (f" (coverage {cov:.0f} %)" if cov is not None else "") + \
-            (", of part of the task (--steps)" if partial else "")
-    return status, cov, {e.step: e.status for e in rep.steps}, why
-
-
 def episode_id(path: Path, started: str) -> str:
     """Stable id: the bundle directory name plus a short hash of the header's start time."""
     name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
@@ -149,7 +124,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     bundle = Bundle.open(path)
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
-    verdict, coverage, replayed, why_not = evidence(bundle)
+    last = replay_evidence(bundle)
+    verdict, coverage, replayed, why_not = last.status, last.coverage, last.effects, last.why
     if opts.require_verified and verdict != "verified":
         return Filtered(str(bundle.path), eid, "require-verified", f"not verified: {why_not}")
     size = (header.screen.width, header.screen.height)

@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wf.bundle.pixels import Region
+
 STABLE_FRACTION = 0.01  # a frame differing from its predecessor in fewer pixels than this is "stable"
 
 
@@ -27,6 +29,9 @@ class Frame:
     y: int
     raw_hash: int  # xxh3-64 of the BGRA bytes, for change detection and encode de-duplication
     changed: float  # fraction of pixels that differ from the previous frame (1.0 for the first)
+    # Where they differ, in virtual-screen pixels (boxes around the changed pixels; empty: no change). The
+    # first frame has none: it is not a change.
+    boxes: tuple[Region, ...] = ()
 
     @property
     def stable(self) -> bool:

@@ -30,7 +30,8 @@ from Xlib.protocol import rq
 
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Button, Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
-from wf.recorder.keys import KeyInfo, translate
+from wf.recorder.keymap import Keymap
+from wf.recorder.keys import KeyInfo
 
 # Core X protocol event codes (X.h).
 KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5, 6
@@ -94,10 +95,7 @@ class InputCapture:
         self._last_t = 0.0
         self._listener: _Listener | None = None
         self._xdisplay: Xlib.display.Display | None = None
-        self._mapping: list[Sequence[int]] = []
-        self._min_keycode = 8
-        self._altgr_mask = 0
-        self._numlock_mask = 0
+        self.keymap = Keymap()
         self._down: dict[int, KeyInfo] = {}  # keycode -> identity at press, so the release matches it
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -105,7 +103,8 @@ class InputCapture:
     def start(self, timeout: float = 10.0) -> None:
         """Start listening; returns once the X server confirmed the RECORD context is live."""
         self._open_display()
-        self._load_keymap()
+        assert self._xdisplay is not None
+        self.keymap.reload(self._xdisplay)
         listener_cls = _listener_class(self.display_name)
         listener = self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
         listener.start()
@@ -142,27 +141,6 @@ class InputCapture:
                                      hint="start the X server with '+extension RECORD' (Xvfb) or enable "
                                           "it (Load \"record\" in xorg.conf)")
         self._xdisplay = d
-
-    def _load_keymap(self) -> None:
-        d = self._xdisplay
-        assert d is not None, "_open_display() first"
-        self._min_keycode = d.display.info.min_keycode
-        count = d.display.info.max_keycode - self._min_keycode + 1
-        self._mapping = [tuple(row) for row in d.get_keyboard_mapping(self._min_keycode, count)]
-        self._altgr_mask = self._mask_of(d, {0xFF7E, 0xFE03})  # Mode_switch, ISO_Level3_Shift
-        self._numlock_mask = self._mask_of(d, {0xFF7F})
-
-    def _mask_of(self, d: Xlib.display.Display, keysyms: set[int]) -> int:
-        mask = 0
-        for index, keycodes in enumerate(d.get_modifier_mapping()):
-            for kc in keycodes:
-                if kc and self._keysyms(kc) and self._keysyms(kc)[0] in keysyms:
-                    mask |= 1 << index
-        return mask
-
-    def _keysyms(self, keycode: int) -> Sequence[int]:
-        i = keycode - self._min_keycode
-        return self._mapping[i] if 0 <= i < len(self._mapping) else ()
 
     # -- hot path (listener thread) ----------------------------------------------------------------
 
@@ -223,7 +201,7 @@ class InputCapture:
     def to_event(self, raw: Raw) -> Event | None:
         """Translate one raw item (None for events that carry nothing, e.g. a wheel button release)."""
         if isinstance(raw, KeymapChange):
-            self._apply_mapping(raw.first_keycode, raw.per_keycode, raw.keysyms)
+            self.keymap.apply_change(raw.first_keycode, raw.per_keycode, raw.keysyms)
             return None
         t, xtype, detail, state, x, y = raw
         if xtype == MOTION_NOTIFY:
@@ -247,19 +225,16 @@ class InputCapture:
             return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         return None
 
-    def _apply_mapping(self, first: int, per: int, keysyms: Sequence[int]) -> None:
-        for i in range(len(keysyms) // per):
-            index = first + i - self._min_keycode
-            if 0 <= index < len(self._mapping):
-                self._mapping[index] = tuple(keysyms[i * per:(i + 1) * per])
-
     def key_info(self, keycode: int, state: int) -> KeyInfo:
-        syms = self._keysyms(keycode)
-        if not any(syms) and self._xdisplay is not None:
+        if not any(self.keymap.keysyms(keycode)) and self._xdisplay is not None:
             # xdotool maps unusual characters onto a spare keycode just for the keystroke: look again.
-            self._load_keymap()
-            syms = self._keysyms(keycode)
-        return translate(syms, state, altgr_mask=self._altgr_mask, numlock_mask=self._numlock_mask)
+            self.keymap.reload(self._xdisplay)
+        return self.keymap.key_info(keycode, state)
+
+    def assume_held(self, held: Sequence[tuple[int, KeyInfo]]) -> None:
+        """Keys already down when capture began (keycode, identity): their releases carry the same identity."""
+        for keycode, info in held:
+            self._down.setdefault(keycode, info)
 
 
 def _button(detail: int) -> Button:

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wf.bundle.events import Event, ScreenGeometry
+from wf.bundle.events import Event, ScreenGeometry, StartState
 from wf.recorder.focus import FocusChange
 from wf.recorder.frames import Encoded, Frame
 from wf.recorder.options import RecordSettings
@@ -54,6 +54,10 @@ class FocusLookup(Protocol):
 
     def excluded_around(self, t: float) -> bool:
         """Whether an excluded window had focus at ``t``, erring towards yes."""
+        ...
+
+    def keys_hidden_around(self, t: float) -> bool:
+        """Whether an excluded or masked window had focus at ``t`` (its keys are redacted), erring towards yes."""
         ...
 
 
@@ -106,6 +110,8 @@ class Sources:
     # What the header's recorder options say about how these capture (e.g. {"input": "x11-record"}), so a
     # different source says so in the bundle it recorded.
     header_options: dict[str, object] = field(default_factory=dict)
+    # Reads the desktop's state (the header's `start`) right before input capture starts; None: not offered.
+    read_start: Callable[[], StartState | None] = lambda: None
 
 
 class Desktop(Protocol):

@@ -34,6 +34,7 @@ class WindowProbe:
         self.NET_WM_PID = atom("_NET_WM_PID")
         self.UTF8_STRING = atom("UTF8_STRING")
         self.WM_STATE = atom("WM_STATE")
+        self.NET_SUPPORTING_WM_CHECK = atom("_NET_SUPPORTING_WM_CHECK")
 
     def close(self) -> None:
         self.d.close()
@@ -47,6 +48,33 @@ class WindowProbe:
             return self._describe(self._client_of(top), top)
         except (Xlib.error.XError, Xlib.error.ConnectionClosedError):
             return None  # windows come and go between two requests: the next poll sees the new state
+
+    def stacking(self) -> list[WindowInfo]:
+        """Every mapped top-level window, bottom to top (the order of the root's children)."""
+        out = []
+        for top in self.root.query_tree().children:
+            try:
+                if top.get_attributes().map_state != Xlib.X.IsViewable:
+                    continue
+                out.append(self._describe(self._client_of(top), top))
+            except (Xlib.error.XError, Xlib.error.ConnectionClosedError):
+                continue  # it went away between the two requests
+        return out
+
+    def window_manager(self) -> str | None:
+        """The EWMH window manager's name (_NET_SUPPORTING_WM_CHECK), or None when none is running."""
+        prop = self.root.get_full_property(self.NET_SUPPORTING_WM_CHECK, Xlib.X.AnyPropertyType)
+        if prop is None or not len(prop.value):
+            return None
+        try:
+            check = self.d.create_resource_object("window", int(prop.value[0]))
+            own = check.get_full_property(self.NET_SUPPORTING_WM_CHECK, Xlib.X.AnyPropertyType)
+            if own is None or not len(own.value) or int(own.value[0]) != check.id:
+                return None  # a stale property left by a manager that exited
+            name = check.get_full_property(self.NET_WM_NAME, self.UTF8_STRING)
+        except (Xlib.error.XError, Xlib.error.ConnectionClosedError):
+            return None
+        return _text(name.value) if name is not None and name.value else ""
 
     def _focused_toplevel(self) -> XWindow | None:
         active = self.root.get_full_property(self.NET_ACTIVE_WINDOW, Xlib.X.AnyPropertyType)
@@ -114,8 +142,8 @@ class WindowTracker(FocusHistory):
     """Polls the focused window in its own thread; keeps the history of changes for time lookups."""
 
     def __init__(self, clock_origin: float, rules: ExclusionRules, *, interval: float = 0.1,
-                 display: str | None = None) -> None:
-        super().__init__(rules, interval=interval)
+                 display: str | None = None, mask_rules: ExclusionRules | None = None) -> None:
+        super().__init__(rules, interval=interval, mask_rules=mask_rules)
         self.origin = clock_origin
         self.display = display
         self._stop = threading.Event()

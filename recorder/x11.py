@@ -12,11 +12,14 @@ import Xlib.X
 
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Monitor, ScreenGeometry
+from wf.recorder.damage import DamageCapture, has_damage
 from wf.recorder.frames import STABLE_FRACTION
 from wf.recorder.input import InputCapture
+from wf.recorder.masking import WindowMasker
 from wf.recorder.options import RecordSettings
 from wf.recorder.screens import FrameEncoder, ScreenCapture
 from wf.recorder.sources import Sources
+from wf.recorder.startstate import read_start_state
 from wf.recorder.windows import WindowTracker
 
 RING_BYTES = 64 << 20  # memory bound of the raw frame ring (7 frames at 1920×1080)
@@ -37,14 +40,25 @@ class X11Desktop:
         return mapped_toplevels(self.display)
 
     def open_sources(self, origin: float, settings: RecordSettings) -> Sources:
-        fps = settings.options.fps
+        opts = settings.options
         g = self.geometry
+        ring = ring_size(opts.fps, g.width * g.height * 4)
+        masker = WindowMasker(settings.masks, self.display) if settings.masks else None
+        use_damage = opts.capture == "damage" or (opts.capture == "auto" and has_damage(self.display))
+        if opts.capture == "damage" and not has_damage(self.display):
+            raise EnvironmentProblem(f"the X server on '{self.display}' has no DAMAGE extension",
+                                     hint="use --capture poll (or auto) to grab every frame instead")
+        frames = (DamageCapture(origin, fps=opts.fps, display=self.display, ring=ring, masker=masker) if use_damage
+                  else ScreenCapture(origin, fps=opts.fps, display=self.display, ring=ring, masker=masker))
+        inputs = InputCapture(origin, display=self.display)
         return Sources(
-            frames=ScreenCapture(origin, fps=fps, display=self.display, ring=ring_size(fps, g.width * g.height * 4)),
-            focus=WindowTracker(origin, settings.rules, display=self.display),
-            inputs=InputCapture(origin, display=self.display),
+            frames=frames,
+            focus=WindowTracker(origin, settings.rules, display=self.display, mask_rules=settings.masks),
+            inputs=inputs,
             encoder=FrameEncoder(),
-            header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png"},
+            header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png",
+                            "screens": frames.mode},
+            read_start=lambda: read_start_state(self.display, on_held=inputs.assume_held),
         )
 
 

@@ -169,10 +169,10 @@ def _capture(capacity: int = 1000):
     import time
 
     from wf.recorder.input import InputCapture
+    from wf.recorder.keymap import Keymap
 
     cap = InputCapture(time.monotonic() - 10, capacity=capacity)  # t stays positive when spread back
-    cap._mapping = [A, ONE, SHIFT_L]  # keycodes 8, 9, 10
-    cap._min_keycode = 8
+    cap.keymap = Keymap([A, ONE, SHIFT_L], min_keycode=8)  # keycodes 8, 9, 10
     return cap
 
 

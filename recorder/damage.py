@@ -8,8 +8,8 @@ before that moment has arrived — and then:
 * nothing reported: the newest frame is confirmed as the screen of this instant (a new ring entry sharing
   the same pixels and hash, no grab, no hash): a ticking-clock-free idle desktop costs one round trip;
 * areas reported: it subtracts them (later drawing is reported anew), syncs, grabs just those areas
-  (merged into a few boxes, regions.py), patches them into a copy of the newest frame, paints the masks
-  and compares the patched areas with what was there: the frame's ``boxes`` are the pixels that really
+  (merged into a few boxes, regions.py) and patches them, masks painted last, into the newest frame's
+  tiles (tiles.py: only the tiles touched are copied): the frame's ``boxes`` are the pixels that really
   changed (a redraw with the same pixels changes nothing), its ``changed`` fraction counts them.
 
 Every :data:`AUDIT_INTERVAL` s one tick grabs the whole screen instead and counts the changed areas no
@@ -22,17 +22,16 @@ from __future__ import annotations
 import time
 
 import mss.base
-import numpy as np
 import Xlib.display
-import xxhash
 from Xlib.ext import damage
 
 from wf.recorder.frames import Frame
-from wf.recorder.masking import WindowMasker, paint
-from wf.recorder.regions import Box, as_pixels, changed_bbox, clip, merge_boxes, overlaps
+from wf.recorder.masking import WindowMasker, local_rects, mask_patches
+from wf.recorder.regions import Box, as_pixels, clip, merge_boxes, overlaps
 from wf.recorder.screens import ScreenCapture
+from wf.recorder.tiles import TileImage
 
-AUDIT_INTERVAL = 10.0  # s between whole-screen grabs that check the DAMAGE reports
+AUDIT_INTERVAL = 30.0  # s between whole-screen grabs that check the DAMAGE reports (~10 ms each at 1080p)
 MAX_PENDING = 4096  # reported boxes held between two ticks before they are merged down
 
 
@@ -50,8 +49,9 @@ class DamageCapture(ScreenCapture):
     mode = "damage"
 
     def __init__(self, clock_origin: float, *, fps: float = 5.0, ring: int = 10, display: str | None = None,
-                 masker: WindowMasker | None = None, audit_interval: float = AUDIT_INTERVAL) -> None:
-        super().__init__(clock_origin, fps=fps, ring=ring, display=display, masker=masker)
+                 masker: WindowMasker | None = None, ring_bytes: int | None = None,
+                 audit_interval: float = AUDIT_INTERVAL) -> None:
+        super().__init__(clock_origin, fps=fps, ring=ring, display=display, masker=masker, ring_bytes=ring_bytes)
         self.audit_interval = audit_interval
         self.confirmed = 0  # ticks with nothing reported
         self.patched = 0  # frames made from grabbed areas
@@ -68,7 +68,9 @@ class DamageCapture(ScreenCapture):
         d = self._d = Xlib.display.Display(self.display)
         d.damage_query_version()  # the server refuses DAMAGE requests from a client that did not negotiate
         # python-xlib registers a copy of the event class, so events are told apart by their code.
-        self._notify_code = d.query_extension("DAMAGE").first_event + damage.DamageNotifyCode
+        ext = d.query_extension("DAMAGE")
+        assert ext is not None, "has_damage() was checked before"
+        self._notify_code = ext.first_event + damage.DamageNotifyCode
         self._damage = d.screen().root.damage_create(damage.DamageReportDeltaRectangles)
         d.sync()
         self._collect()  # the creation reports the whole screen once: the first grab covers it
@@ -131,29 +133,20 @@ class DamageCapture(ScreenCapture):
         masks = tuple(dict.fromkeys(before + self._mask_rects()))
         t1 = time.monotonic()
         self.grab_seconds += t1 - t0
-        if masks != self._masks:  # a masked window moved, appeared or went: repaint everything
-            self._grab_full(sct, region)
+        if masks != self._masks or not isinstance(prev.bgra, TileImage):
+            self._grab_full(sct, region)  # a masked window moved, appeared or went: repaint everything
             return
-        new = bytearray(prev.bgra)
-        old_px, new_px = as_pixels(prev.bgra, w, h), as_pixels(new, w, h)
-        for (x, y, bw, bh), raw in shots:
-            new_px[y:y + bh, x:x + bw] = np.frombuffer(raw, dtype=np.uint32).reshape(bh, bw)
-        paint(new, w, h, list(masks), (ox, oy))
-        changed: list[Box] = []
-        count = 0
-        for x, y, bw, bh in grabs:
-            inner, n = changed_bbox(old_px[y:y + bh, x:x + bw], new_px[y:y + bh, x:x + bw])
-            if inner is not None:
-                changed.append((x + inner[0] + ox, y + inner[1] + oy, inner[2], inner[3]))
-                count += n
+        patches = [(b, as_pixels(raw, b[2], b[3])) for b, raw in shots]
+        # The masks go in last, before any tile is hashed: the window's pixels never reach a frame.
+        img, rel, n = prev.bgra.patched(patches + mask_patches(local_rects(masks, w, h, (ox, oy))))
         self.diff_seconds += time.monotonic() - t1
-        if not changed:  # redrawn with the same pixels
+        if not n:  # redrawn with the same pixels
             self._confirm(prev)
             return
         self.patched += 1
-        self._append(Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=new, width=w, height=h, x=ox, y=oy,
-                           raw_hash=xxhash.xxh3_64_intdigest(new), changed=count / max(1, w * h),
-                           boxes=tuple(changed)))
+        self._append(Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=img, width=w, height=h, x=ox, y=oy,
+                           raw_hash=img.digest, changed=n / max(1, w * h),
+                           boxes=tuple((x + ox, y + oy, bw, bh) for x, y, bw, bh in rel)))
 
     def _audit(self, sct: mss.base.MSS, region: dict[str, int]) -> None:
         """A whole-screen grab; changes that no report covers are counted in ``missed``."""

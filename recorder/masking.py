@@ -13,33 +13,43 @@ the union: the window was at one of the positions seen in between while its pixe
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 import numpy as np
 import Xlib.error
 import Xlib.X
 
 from wf.recorder.exclusion import ExclusionRules
-from wf.recorder.regions import Box, as_pixels, clip
+from wf.recorder.regions import Box, clip
+from wf.recorder.tiles import Pixels
 from wf.recorder.windows import WindowProbe
 
 MASK_PIXEL = 0xFF404040  # BGRA dark grey: plainly a mask, not a black window
 MARGIN = 2  # px around the window's box: its X border and anti-aliased edges
 
 
-def paint(buf: bytearray, width: int, height: int, rects: list[Box], origin: tuple[int, int] = (0, 0)) -> int:
-    """Fill ``rects`` (virtual-screen boxes) in a BGRA frame at ``origin``; returns the pixels painted."""
-    if not rects:
-        return 0
-    px = as_pixels(buf, width, height)
-    n = 0
+def local_rects(rects: Iterable[Box], width: int, height: int, origin: tuple[int, int] = (0, 0)) -> list[Box]:
+    """Virtual-screen ``rects`` as boxes of a ``width`` × ``height`` frame at ``origin``, clipped to it."""
+    out = []
     for x, y, w, h in rects:
         c = clip((x - origin[0], y - origin[1], w, h), width, height)
-        if c is None:
-            continue
-        cx, cy, cw, ch = c
+        if c is not None:
+            out.append(c)
+    return out
+
+
+def paint(px: Pixels, rects: Iterable[Box]) -> int:
+    """Fill ``rects`` (frame boxes, clipped) of a height × width BGRA pixel array; returns the pixels painted."""
+    n = 0
+    for cx, cy, cw, ch in rects:
         px[cy:cy + ch, cx:cx + cw] = np.uint32(MASK_PIXEL)
         n += cw * ch
     return n
+
+
+def mask_patches(rects: Iterable[Box]) -> list[tuple[Box, Pixels]]:
+    """Frame boxes as patches of mask pixels (for :meth:`TileImage.patched`)."""
+    return [((x, y, w, h), np.full((h, w), MASK_PIXEL, dtype=np.uint32)) for x, y, w, h in rects]
 
 
 class WindowMasker:

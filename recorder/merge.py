@@ -90,6 +90,11 @@ class Merger:
 
     # -- driven by the entry point -----------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """Nothing held: no input waiting, no action waiting for its post screen, no line waiting for a PNG."""
+        return not self._pending and not self._prefix and self._post is None and not len(self.out)
+
     def begin(self, first: Frame) -> None:
         """The `start` screen and the focused window, before any input is accepted."""
         self._screen(first, "start", first.captured, excluded=self._excluded_now(first.captured))

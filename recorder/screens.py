@@ -19,12 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import mss
 import mss.base
 import numpy as np
-import xxhash
 
 from wf.bundle.screens import bgra_to_rgb, encode_png, frame_hash
 from wf.recorder.frames import Encoded, Frame, FrameRing
-from wf.recorder.masking import WindowMasker, paint
-from wf.recorder.regions import Box, as_pixels, diff_boxes
+from wf.recorder.masking import WindowMasker, local_rects, paint
+from wf.recorder.regions import Box, as_pixels
+from wf.recorder.tiles import TileImage
 
 __all__ = ["Encoded", "Frame", "FrameEncoder", "ScreenCapture", "changed_fraction", "encode_frame"]
 
@@ -49,8 +49,9 @@ class ScreenCapture(FrameRing):
     mode = "poll"
 
     def __init__(self, clock_origin: float, *, fps: float = 5.0, ring: int = 10, display: str | None = None,
-                 region: dict[str, int] | None = None, masker: WindowMasker | None = None) -> None:
-        super().__init__(ring)
+                 region: dict[str, int] | None = None, masker: WindowMasker | None = None,
+                 ring_bytes: int | None = None) -> None:
+        super().__init__(ring, max_bytes=ring_bytes)
         self.origin = clock_origin
         self.interval = 1.0 / fps
         self.display = display
@@ -129,30 +130,22 @@ class ScreenCapture(FrameRing):
         shot = sct.grab(region)
         masks = tuple(dict.fromkeys(before + self._mask_rects()))  # where the windows were around the grab
         t1 = time.monotonic()
-        grabbed: bytearray = shot.raw  # a fresh bytearray per grab (mss copies out of its shared memory)
-        origin = (region["left"], region["top"])
-        paint(grabbed, shot.width, shot.height, list(masks), origin)
-        raw: bytes | bytearray = grabbed
+        w, h, origin = shot.width, shot.height, (region["left"], region["top"])
+        px = as_pixels(shot.raw, w, h)  # mss copied the pixels out of its shared memory: ours to paint
+        paint(px, local_rects(masks, w, h, origin))
         self._masks = masks
-        digest = xxhash.xxh3_64_intdigest(raw)
         prev = self.frames[-1] if self.frames else None
-        boxes: list[Box] = []
-        if prev is None:
-            changed = 1.0
-        elif prev.raw_hash == digest and len(prev.bgra) == len(raw):
-            raw, changed = prev.bgra, 0.0  # share the buffer: an idle screen costs one frame of memory
-        elif len(prev.bgra) != len(raw):
-            changed = 1.0
-        else:
-            rel, n = diff_boxes(as_pixels(prev.bgra, shot.width, shot.height), as_pixels(raw, shot.width, shot.height))
-            boxes = [(x + origin[0], y + origin[1], w, h) for x, y, w, h in rel]
-            changed = n / max(1, shot.width * shot.height)
+        base = prev.bgra if prev is not None and isinstance(prev.bgra, TileImage) else None
+        img, rel, n = TileImage.from_pixels(px, base)
+        if base is not None and n == 0:
+            img = base  # nothing changed: the same picture object (an idle screen costs nothing more)
+        boxes = tuple((x + origin[0], y + origin[1], bw, bh) for x, y, bw, bh in rel)
+        changed = 1.0 if base is None else n / max(1, w * h)
         self.diff_seconds += time.monotonic() - t1
         self.grab_seconds += t1 - t0
         self.full_grabs += 1
-        return self._append(Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=raw, width=shot.width,
-                                  height=shot.height, x=origin[0], y=origin[1], raw_hash=digest, changed=changed,
-                                  boxes=tuple(boxes)))
+        return self._append(Frame(seq=self.grabbed, captured=t1 - self.origin, bgra=img, width=w, height=h,
+                                  x=origin[0], y=origin[1], raw_hash=img.digest, changed=changed, boxes=boxes))
 
     def _append(self, frame: Frame) -> Frame:
         self.append(frame)
@@ -160,9 +153,10 @@ class ScreenCapture(FrameRing):
         return frame
 
 
-def encode_frame(bgra: bytes | bytearray, width: int, height: int) -> Encoded:
+def encode_frame(bgra: TileImage | bytes | bytearray, width: int, height: int) -> Encoded:
     t0 = time.perf_counter()
-    rgb = bgra_to_rgb(memoryview(bgra), width, height)
+    # A tile image is assembled straight into RGB: no 8 MB BGRA copy on the way.
+    rgb = bgra.to_rgb() if isinstance(bgra, TileImage) else bgra_to_rgb(memoryview(bgra), width, height)
     digest = frame_hash(rgb, width, height)
     png = encode_png(rgb, width, height)
     return Encoded(digest, png, width, height, time.perf_counter() - t0)

@@ -27,7 +27,8 @@ from wf.recorder.merge import Merger, StopFlag
 from wf.recorder.options import RecordSettings, build_header
 from wf.recorder.sources import Connect, Desktop, Sources
 
-LOOP_INTERVAL = 0.03  # writer loop period
+LOOP_INTERVAL = 0.03  # writer loop period while there is something to write
+IDLE_INTERVAL = 0.1  # ... and while nothing is held (idle cost; the kill -9 loss bound stays < 0.5 s)
 FLUSH_INTERVAL = 0.1  # BundleWriter flush period: a SIGKILL loses at most ~MAX_HOLD + this
 LAUNCH_WAIT = 10.0  # seconds to wait for a launched program's first window
 STATUS_INTERVAL = 0.25  # the live status line is refreshed 4×/s: it must not cost the loop anything
@@ -183,7 +184,7 @@ class Recorder:
         deadline = self.settings.options.duration
         inputs, frames = live.sources.inputs, live.sources.frames
         while not self.stopping:
-            time.sleep(LOOP_INTERVAL)
+            time.sleep(IDLE_INTERVAL if live.merger.idle and not inputs.pending() else LOOP_INTERVAL)
             now = time.monotonic() - live.origin
             if deadline is not None and now >= deadline:
                 self.request_stop("duration")

@@ -73,6 +73,10 @@ class InputQueue(Protocol):
         """Everything captured since the last call, as typed events, oldest first."""
         ...
 
+    def pending(self) -> int:
+        """Events captured and not drained yet."""
+        ...
+
 
 class InputSource(InputQueue, Protocol):
     """Every key, button, wheel and pointer event, in the order the server saw them (input.InputCapture)."""

@@ -22,12 +22,31 @@ from wf.recorder.focus import FocusChange, FocusHistory, WindowInfo
 __all__ = ["FocusChange", "FocusHistory", "WindowInfo", "WindowProbe", "WindowTracker"]
 
 
-class WindowProbe:
-    """Reads the focused window over its own X connection (python-xlib); one thread may use it."""
+_UNKNOWN = -1  # the cached _NET_ACTIVE_WINDOW must be read again
+CACHE_MAX = 512  # windows remembered; past that the caches start afresh (memory stays bounded)
 
-    def __init__(self, display: str | None = None) -> None:
+
+class WindowProbe:
+    """Reads the focused window over its own X connection (python-xlib); one thread may use it.
+
+    With ``watch`` it listens to the server instead of asking again: the root's SubstructureNotify (a
+    top-level mapped, moved, resized, restacked, reparented or destroyed) and PropertyNotify (the active
+    window changed), and PropertyNotify on each client it described (its title changed). What it read stays
+    cached until such an event says it changed, so a poll of an unchanged desktop costs two round trips
+    (the X input focus and, without a window manager, the pointer) instead of a dozen.
+    """
+
+    def __init__(self, display: str | None = None, *, watch: bool = False) -> None:
         self.d = Xlib.display.Display(display)
         self.root: XWindow = self.d.screen().root
+        self.watch = watch
+        self._active = _UNKNOWN
+        self._tops: dict[int, XWindow | None] = {}  # window id -> its top-level
+        self._clients: dict[int, XWindow] = {}  # top-level id -> the client inside (WM_STATE)
+        self._props: dict[int, tuple[str, str | None, int | None]] = {}  # client id -> title, class, pid
+        self._geo: dict[int, tuple[int, int, int, int]] = {}  # top-level id -> x, y, width, height
+        if watch:
+            self.root.change_attributes(event_mask=Xlib.X.SubstructureNotifyMask | Xlib.X.PropertyChangeMask)
         atom = self.d.intern_atom
         self.NET_ACTIVE_WINDOW = atom("_NET_ACTIVE_WINDOW")
         self.NET_WM_NAME = atom("_NET_WM_NAME")
@@ -39,9 +58,33 @@ class WindowProbe:
     def close(self) -> None:
         self.d.close()
 
+    def _drain(self) -> None:
+        """Forget what the events since the last call say has changed."""
+        if not self.watch:
+            self._active = _UNKNOWN
+            self._tops.clear()
+            self._clients.clear()
+            self._props.clear()
+            self._geo.clear()
+            return
+        while self.d.pending_events():
+            ev = self.d.next_event()
+            if ev.type == Xlib.X.PropertyNotify:
+                if ev.window.id == self.root.id:
+                    self._active = _UNKNOWN
+                else:
+                    self._props.pop(ev.window.id, None)
+            else:  # the window tree or a top-level's geometry changed
+                self._tops.clear()
+                self._clients.clear()
+                self._geo.clear()
+        if len(self._props) > CACHE_MAX:
+            self._props.clear()
+
     def focused(self) -> WindowInfo | None:
         """The focused top-level window, or None (pointer over the bare root, or a window vanished)."""
         try:
+            self._drain()
             top = self._focused_toplevel()
             if top is None:
                 return None
@@ -51,6 +94,7 @@ class WindowProbe:
 
     def stacking(self) -> list[WindowInfo]:
         """Every mapped top-level window, bottom to top (the order of the root's children)."""
+        self._drain()
         out = []
         for top in self.root.query_tree().children:
             try:
@@ -77,10 +121,12 @@ class WindowProbe:
         return _text(name.value) if name is not None and name.value else ""
 
     def _focused_toplevel(self) -> XWindow | None:
-        active = self.root.get_full_property(self.NET_ACTIVE_WINDOW, Xlib.X.AnyPropertyType)
-        if active is not None and len(active.value) and active.value[0]:
+        if self._active == _UNKNOWN:
+            prop = self.root.get_full_property(self.NET_ACTIVE_WINDOW, Xlib.X.AnyPropertyType)
+            self._active = int(prop.value[0]) if prop is not None and len(prop.value) else 0
+        if self._active:
             try:
-                return self._toplevel_of(self.d.create_resource_object("window", int(active.value[0])))
+                return self._toplevel_of(self.d.create_resource_object("window", self._active))
             except Xlib.error.BadWindow:
                 pass  # a window manager that exited leaves a stale property: fall back to the X focus
         focus = self.d.get_input_focus().focus
@@ -90,6 +136,13 @@ class WindowProbe:
         return self._toplevel_of(focus)
 
     def _toplevel_of(self, win: XWindow) -> XWindow | None:
+        if win.id in self._tops:
+            return self._tops[win.id]
+        top = self._walk_up(win)
+        self._tops[win.id] = top
+        return top
+
+    def _walk_up(self, win: XWindow) -> XWindow | None:
         for _ in range(64):  # depth bound against a broken tree
             tree = win.query_tree()
             parent = tree.parent
@@ -102,6 +155,12 @@ class WindowProbe:
 
     def _client_of(self, top: XWindow) -> XWindow:
         """A reparenting WM wraps the client in a frame: the client is the descendant with WM_STATE."""
+        client = self._clients.get(top.id)
+        if client is None:
+            client = self._clients[top.id] = self._find_client(top)
+        return client
+
+    def _find_client(self, top: XWindow) -> XWindow:
         if top.get_full_property(self.WM_STATE, 0) is not None:
             return top
         stack: list[XWindow] = list(top.query_tree().children)
@@ -115,6 +174,21 @@ class WindowProbe:
         return top
 
     def _describe(self, client: XWindow, top: XWindow) -> WindowInfo:
+        props = self._props.get(client.id)
+        if props is None:
+            if self.watch:  # hear about title changes from now on (before reading it: no change is missed)
+                client.change_attributes(event_mask=Xlib.X.PropertyChangeMask)
+            props = self._props[client.id] = self._read_props(client)
+        geo = self._geo.get(top.id)
+        if geo is None:
+            g = top.get_geometry()
+            pos = top.translate_coords(self.root.id, 0, 0)
+            geo = self._geo[top.id] = (-pos.x, -pos.y, g.width, g.height)
+        title, wm_class, pid = props
+        return WindowInfo(id=client.id, title=title, wm_class=wm_class, pid=pid, x=geo[0], y=geo[1],
+                          width=geo[2], height=geo[3])
+
+    def _read_props(self, client: XWindow) -> tuple[str, str | None, int | None]:
         title = None
         prop = client.get_full_property(self.NET_WM_NAME, self.UTF8_STRING)
         if prop is not None and prop.value:
@@ -126,10 +200,7 @@ class WindowProbe:
         wm_class = ".".join(cls) if cls else None
         pid_prop = client.get_full_property(self.NET_WM_PID, 0)
         pid = int(pid_prop.value[0]) if pid_prop is not None and len(pid_prop.value) else None
-        geo = top.get_geometry()
-        pos = top.translate_coords(self.root.id, 0, 0)
-        return WindowInfo(id=client.id, title=title, wm_class=wm_class, pid=pid,
-                          x=-pos.x, y=-pos.y, width=geo.width, height=geo.height)
+        return title, wm_class, pid
 
 
 def _text(value: object) -> str:
@@ -151,7 +222,7 @@ class WindowTracker(FocusHistory):
         self._probe: WindowProbe | None = None
 
     def start(self) -> None:
-        self._probe = WindowProbe(self.display)
+        self._probe = WindowProbe(self.display, watch=True)
         self.poll()
         self._thread = threading.Thread(target=self._run, name="wf-windows", daemon=True)
         self._thread.start()

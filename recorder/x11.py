@@ -22,7 +22,9 @@ from wf.recorder.sources import Sources
 from wf.recorder.startstate import read_start_state
 from wf.recorder.windows import WindowTracker
 
-RING_BYTES = 64 << 20  # memory bound of the raw frame ring (7 frames at 1920×1080)
+# Memory bound of the frame ring: the oldest picture plus the tiles later frames changed (8 MB + 16 MB at
+# 1920×1080: a screen changing everywhere keeps 3 frames, a typing session seconds of them).
+RING_BYTES = 24 << 20
 
 
 class X11Desktop:
@@ -41,15 +43,14 @@ class X11Desktop:
 
     def open_sources(self, origin: float, settings: RecordSettings) -> Sources:
         opts = settings.options
-        g = self.geometry
-        ring = ring_size(opts.fps, g.width * g.height * 4)
+        ring = ring_size(opts.fps)
         masker = WindowMasker(settings.masks, self.display) if settings.masks else None
         use_damage = opts.capture == "damage" or (opts.capture == "auto" and has_damage(self.display))
         if opts.capture == "damage" and not has_damage(self.display):
             raise EnvironmentProblem(f"the X server on '{self.display}' has no DAMAGE extension",
                                      hint="use --capture poll (or auto) to grab every frame instead")
-        frames = (DamageCapture(origin, fps=opts.fps, display=self.display, ring=ring, masker=masker) if use_damage
-                  else ScreenCapture(origin, fps=opts.fps, display=self.display, ring=ring, masker=masker))
+        kind = DamageCapture if use_damage else ScreenCapture
+        frames = kind(origin, fps=opts.fps, display=self.display, ring=ring, ring_bytes=RING_BYTES, masker=masker)
         inputs = InputCapture(origin, display=self.display)
         return Sources(
             frames=frames,
@@ -111,9 +112,9 @@ def screen_geometry(display: str) -> ScreenGeometry:
     return ScreenGeometry(width=whole["width"], height=whole["height"], monitors=monitors, scale=1.0)
 
 
-def ring_size(fps: float, frame_bytes: int) -> int:
-    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s), at most RING_BYTES of distinct frames."""
-    return max(4, min(int(fps * 1.5) + 1, RING_BYTES // max(1, frame_bytes)))
+def ring_size(fps: float) -> int:
+    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s); RING_BYTES bounds their memory."""
+    return max(4, int(fps * 1.5) + 1)
 
 
 def mapped_toplevels(display: str) -> set[int]:

@@ -25,11 +25,12 @@ WF = [sys.executable, "-m", "wf.cli"]
 class RecorderProc:
     """`wf record OUT --quiet --ready-file …` as a subprocess; the constructor returns once it captures."""
 
-    def __init__(self, out: Path, env: dict[str, str], *args: str, timeout: float = 30) -> None:
+    def __init__(self, out: Path, env: dict[str, str], *args: str, timeout: float = 30,
+                 wf: list[str] | None = None) -> None:
         self.out = out
         ready = out.parent / f".{out.name}.ready"
         ready.unlink(missing_ok=True)
-        self.proc = subprocess.Popen([*WF, "record", str(out), "--quiet", "--ready-file", str(ready), *args],
+        self.proc = subprocess.Popen([*(wf or WF), "record", str(out), "--quiet", "--ready-file", str(ready), *args],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while not ready.exists():

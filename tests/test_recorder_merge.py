@@ -71,6 +71,9 @@ class ScriptedInput:
         out, self.queue = self.queue, []
         return out
 
+    def pending(self) -> int:
+        return len(self.queue)
+
 
 class GatedEncoder:
     """Encodes for real (Pillow PNG) but finishes a job only when the test opens the gate."""

@@ -116,6 +116,9 @@ def command(
                   f"[dim](stopped: {result.reason})[/]")
     if result.error is not None:
         raise result.error
+    if result.unmatched:
+        warn(f"{result.unmatched} key or button releases arrived without their press (the X server did not "
+             "deliver those presses to wf); the 'stop' event records the count")
     if result.dropped:
         warn(f"{result.dropped} input events were dropped (the writer could not keep up); "
              "the 'stop' event records the count")

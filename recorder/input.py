@@ -38,6 +38,8 @@ KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5
 CHANGE_KEYBOARD_MAPPING = 100  # core request opcode
 RECORD_FROM_SERVER, RECORD_FROM_CLIENT, RECORD_START_OF_DATA = 0, 1, 4
 
+STOP_STALL = 10.0  # s without a single event before a stopping listener is given up on
+
 BUTTON_NAMES: dict[int, Button] = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
 # Wheel "buttons": (dx, dy) per notch; dy > 0 scrolls up, dx > 0 right (docs/format.md).
 WHEEL = {4: (0, 1), 5: (0, -1), 6: (-1, 0), 7: (1, 0)}
@@ -91,12 +93,17 @@ class InputCapture:
         self.display_name = display
         self.dropped = 0
         self.captured = 0
+        self.incomplete = False  # the listener did not confirm the end of the stream when stopped
         self._queue: deque[Raw] = deque()
         self._last_t = 0.0
         self._listener: _Listener | None = None
         self._xdisplay: Xlib.display.Display | None = None
         self.keymap = Keymap()
         self._down: dict[int, KeyInfo] = {}  # keycode -> identity at press, so the release matches it
+        self._buttons: set[int] = set()  # X buttons down
+        # Releases whose press never arrived (nor was held at the start): events the server did not
+        # deliver to us. Counted in the stop event, so a gap in the stream is visible, not silent.
+        self.unmatched = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -118,7 +125,15 @@ class InputCapture:
         """Stop listening; events already queued stay available to ``drain()``."""
         if self._listener is not None:
             self._listener.stop()
-            self._listener.join(timeout=15)  # the backlog of a burst drains at ~100k events/s
+            # The backlog of a burst drains at ~100k events/s, much slower on a loaded machine: wait as long
+            # as it keeps coming (a fixed timeout used to cut a slow backlog off, uncounted), and give up
+            # only when nothing arrived for STALL seconds: then the server is gone and nothing more will.
+            last, still = -1, 0.0
+            while self._listener.is_alive() and still < STOP_STALL:
+                self._listener.join(timeout=0.5)
+                still = 0.0 if self.captured != last else still + 0.5
+                last = self.captured
+            self.incomplete = self._listener.is_alive()
             self._listener = None
         if self._xdisplay is not None:
             self._xdisplay.close()
@@ -210,10 +225,14 @@ class InputCapture:
             if detail in WHEEL:
                 dx, dy = WHEEL[detail]
                 return Scroll(t=t, x=x, y=y, dx=dx, dy=dy)
+            self._buttons.add(detail)
             return MouseDown(t=t, x=x, y=y, button=_button(detail))
         if xtype == BUTTON_RELEASE:
             if detail in WHEEL:
                 return None
+            if detail not in self._buttons:
+                self.unmatched += 1
+            self._buttons.discard(detail)
             return MouseUp(t=t, x=x, y=y, button=_button(detail))
         if xtype == KEY_PRESS:
             info = self.key_info(detail, state)
@@ -221,6 +240,8 @@ class InputCapture:
             return KeyDown(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         if xtype == KEY_RELEASE:
             held = self._down.pop(detail, None)
+            if held is None:
+                self.unmatched += 1  # its press never reached us: a gap in what the server delivered
             info = held if held is not None else self.key_info(detail, state)
             return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         return None
@@ -231,10 +252,12 @@ class InputCapture:
             self.keymap.reload(self._xdisplay)
         return self.keymap.key_info(keycode, state)
 
-    def assume_held(self, held: Sequence[tuple[int, KeyInfo]]) -> None:
-        """Keys already down when capture began (keycode, identity): their releases carry the same identity."""
+    def assume_held(self, held: Sequence[tuple[int, KeyInfo]], buttons: Sequence[int] = ()) -> None:
+        """Keys (keycode, identity) and buttons already down when capture began: their releases are expected,
+        and a key's release carries its identity."""
         for keycode, info in held:
             self._down.setdefault(keycode, info)
+        self._buttons.update(buttons)
 
 
 def _button(detail: int) -> Button:

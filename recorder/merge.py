@@ -126,7 +126,7 @@ class Merger:
         self.out.drain(wait=final)
         self.sink.flush()
 
-    def finish(self, now: float, last: Frame | None, *, reason: str, dropped: int) -> None:
+    def finish(self, now: float, last: Frame | None, *, reason: str, dropped: int, unmatched: int = 0) -> None:
         """After the sources stopped: everything still held, the `stop` screen and the `stop` line."""
         self.step(now, final=True)
         for item in self._chords.flush():
@@ -141,7 +141,7 @@ class Merger:
         self.out.drain(wait=True)
         sink = self.sink
         sink.write(Stop(t=self._clamp(now), reason=reason, events=sink.lines, dropped=dropped,
-                        screens=sink.screens_written))
+                        screens=sink.screens_written, unmatched=unmatched))
         sink.flush()
 
     # -- merging -----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class RecordResult:
     duration: float
     bytes: int
     error: WfError | None = None
+    unmatched: int = 0  # releases whose press never arrived (see Stop.unmatched)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ class Recorder:
         try:
             if error is None or writer.failed is None:
                 live.merger.finish(time.monotonic() - live.origin, last, reason=reason,
-                                   dropped=sources.inputs.dropped)
+                                   dropped=sources.inputs.dropped, unmatched=sources.inputs.unmatched)
         except WfError as exc:
             error = error or exc
         finally:
@@ -241,7 +242,8 @@ class Recorder:
                 f"{self.settings.out}", hint="free some space or record elsewhere; the bundle is complete and valid")
         return RecordResult(path=self.settings.out, reason=reason, events=writer.lines,
                             dropped=sources.inputs.dropped, screens=writer.screens_written,
-                            duration=time.monotonic() - live.origin, bytes=size, error=error)
+                            duration=time.monotonic() - live.origin, bytes=size, error=error,
+                            unmatched=sources.inputs.unmatched)
 
 
 class DiskFloor:

@@ -82,6 +82,7 @@ class InputSource(InputQueue, Protocol):
     """Every key, button, wheel and pointer event, in the order the server saw them (input.InputCapture)."""
 
     dropped: int  # events refused because the queue was full (counted, never lost silently)
+    unmatched: int  # releases whose press never arrived: input the server did not deliver (counted too)
 
     def start(self) -> None: ...
 

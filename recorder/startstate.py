@@ -49,8 +49,10 @@ def _try(read: Callable[[], T]) -> T | None:
         return None
 
 
-def read_start_state(display: str | None, on_held: Callable[[list[tuple[int, KeyInfo]]], None] | None = None
-                     ) -> StartState:
+OnHeld = Callable[[list[tuple[int, KeyInfo]], list[int]], None]  # keys (keycode, identity), X buttons
+
+
+def read_start_state(display: str | None, on_held: OnHeld | None = None) -> StartState:
     """Pointer, buttons, keys and locks held, focus, window manager and windows, as they are now."""
     probe = WindowProbe(display)
     try:
@@ -62,8 +64,8 @@ def read_start_state(display: str | None, on_held: Callable[[list[tuple[int, Key
         held: list[tuple[int, KeyInfo]] = []
         if keymap is not None and bits is not None:
             held = [(kc, keymap.key_info(kc, mask)) for kc in held_keycodes(list(bits))]
-            if on_held is not None:
-                on_held(held)
+        if on_held is not None:
+            on_held(held, [n for n, (bit, _) in enumerate(POINTER_BUTTONS, 1) if mask & bit])
         leds = _try(lambda: d.get_keyboard_control().led_mask)
         locks = None
         if pointer is not None and keymap is not None:

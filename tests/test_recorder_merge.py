@@ -314,6 +314,7 @@ class ScriptedFocus(FocusHistory):
 
 class ScriptedListener(ScriptedInput):
     dropped = 0
+    unmatched = 0
     running = True
 
     def start(self) -> None:

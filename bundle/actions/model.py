@@ -68,6 +68,7 @@ class Action:
     window: str | None = None
     window_class: str | None = None
     segment: int = 0  # recording segment (0, then +1 after each pause); actions never span two
+    monitor: int | None = None  # index into the header's screen.monitors (monitors.py); None: not known
 
     def describe(self) -> str:
         """One human-readable line, e.g. ``click left ×2 at (412, 88) in 'xterm'``."""

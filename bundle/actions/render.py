@@ -99,7 +99,7 @@ def action_json(a: Action) -> dict[str, object]:
         "modifiers": list(a.modifiers), "path": [list(p) for p in a.path], "dx": a.dx, "dy": a.dy,
         "text": a.text, "keys": list(a.keys), "duration": a.duration, "pre_screen": a.pre_screen,
         "post_screen": a.post_screen, "window": a.window, "window_class": a.window_class,
-        "segment": a.segment,
+        "segment": a.segment, "monitor": a.monitor,
     }
 
 

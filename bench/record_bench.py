@@ -231,33 +231,40 @@ def _load() -> str:
 
 
 def _frame_costs(env: dict[str, str], repeats: int) -> list[dict[str, object]]:
+    """Per-frame costs of both capture paths, on the bench desktop (xterm, xcalc, xclock at 1920×1080)."""
     import mss
-    import xxhash
 
-    from wf.recorder.screens import changed_fraction, encode_frame
+    from wf.recorder.regions import as_pixels
+    from wf.recorder.screens import encode_frame
+    from wf.recorder.tiles import TileImage
 
-    grab, hash_, diff, enc, size = [], [], [], [], []
+    grab, tiles, enc, size, box_grab, patch = [], [], [], [], [], []
+    clock = {"left": 1500, "top": 700, "width": 166, "height": 166}  # the xclock window
     with mss.MSS(display=env["DISPLAY"]) as sct:
         mon = dict(sct.monitors[0])
-        prev = None
+        w, h = mon["width"], mon["height"]
+        prev: TileImage | None = None
         for _ in range(repeats):
             t0 = time.perf_counter()
             raw = sct.grab(mon).raw
             t1 = time.perf_counter()
-            xxhash.xxh3_64_intdigest(raw)
+            img, _, _ = TileImage.from_pixels(as_pixels(raw, w, h), prev)  # polling: split + compare + share
             t2 = time.perf_counter()
-            if prev is not None:
-                changed_fraction(prev, raw)
+            e = encode_frame(img, w, h)
             t3 = time.perf_counter()
-            e = encode_frame(raw, mon["width"], mon["height"])
+            small = sct.grab(clock).raw  # DAMAGE: only the reported area ...
             t4 = time.perf_counter()
+            box = (clock["left"], clock["top"], clock["width"], clock["height"])
+            img.patched([(box, as_pixels(small, clock["width"], clock["height"]))])  # ... patched into the tiles
+            t5 = time.perf_counter()
             grab.append(t1 - t0)
-            hash_.append(t2 - t1)
             if prev is not None:
-                diff.append(t3 - t2)
-            enc.append(t4 - t3)
+                tiles.append(t2 - t1)
+            enc.append(t3 - t2)
+            box_grab.append(t4 - t3)
+            patch.append(t5 - t4)
             size.append(len(e.png))
-            prev = raw
+            prev = img
             time.sleep(0.05)
 
     def row(name: str, xs: list[float], notes: str = "") -> dict[str, object]:
@@ -265,10 +272,12 @@ def _frame_costs(env: dict[str, str], repeats: int) -> list[dict[str, object]]:
                 "spread": f"{min(xs) * 1000:.2f}–{max(xs) * 1000:.2f}", "runs": len(xs), "notes": notes}
 
     return [
-        row("frame grab (mss, 1920×1080)", grab),
-        row("frame change hash (xxh3-64 of BGRA)", hash_),
-        row("frame pixel diff (numpy, only when the hash changed)", diff),
-        row("frame encode (BGRA→RGB, xxh3-128, PNG level 1)", enc),
+        row("whole-screen grab (mss XShmGetImage, 1920×1080)", grab, "polling: every frame; DAMAGE: audits only"),
+        row("whole frame into shared tiles (compare with the previous, copy+hash changed tiles)", tiles,
+            "polling path, every frame"),
+        row("DAMAGE: grab of one reported area (the 166×166 xclock)", box_grab, "only when something was drawn"),
+        row("DAMAGE: patch that area into the tiles (compare, copy, hash)", patch),
+        row("frame encode (tiles→RGB, xxh3-128, PNG level 1)", enc, "only frames an action refers to, once each"),
         {"group": "record", "name": "PNG bytes per 1920×1080 frame (xterm, xcalc, xclock)",
          "median": int(statistics.median(size)), "unit": "bytes", "runs": len(size)},
     ]

@@ -143,7 +143,7 @@ def full_disk(tmp: Path) -> list[dict[str, object]]:
         _wait_window(env, "wf-busy")
         out = mnt / "b"
         stop = threading.Event()
-        rec = RecorderProc(out, env, "--fps", "10")
+        rec = RecorderProc(out, env, "--fps", "10", "--min-free", "0")  # no floor: the disk fills
         storm = click_storm(env, stop, period=0.1)
         t0 = time.monotonic()
         while rec.proc.poll() is None and time.monotonic() - t0 < 60:

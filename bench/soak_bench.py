@@ -75,7 +75,7 @@ def soak(minutes: float, tmp: Path) -> list[dict[str, object]]:
     apps = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for cmd in (["xterm", "-geometry", "100x30+0+0", "-T", "wf-soak"], ["xcalc", "-geometry", "+900+400"],
                         ["xclock", "-update", "1", "-geometry", "+1500+700"])]
-    log = RESULTS / "soak-rss.tsv"
+    log = Path(os.environ.get("WF_SOAK_LOG", RESULTS / "soak-rss.tsv"))
     heap = os.environ.get("WF_SOAK_HEAP")
     try:
         _wait_window(env, "wf-soak")

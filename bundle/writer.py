@@ -30,7 +30,7 @@ from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import EVENTS_FILE, SCREENS_DIR
 from wf.bundle.screens import encode_png, frame_hash
 
-STORED_KEPT = 4096  # screen digests remembered in memory (a long recording checks the disk for older ones)
+STORED_KEPT = 1024  # screen digests remembered in memory (a long recording checks the disk for older ones)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 

@@ -19,7 +19,7 @@ from wf.recorder.frames import Encoded, Frame
 from wf.recorder.sources import FrameEncoding
 
 ENCODE_TIMEOUT = 60.0  # seconds to wait for one PNG at the end of a recording
-STORED_KEPT = 4096  # stored frames remembered by raw hash; an older one shown again is re-encoded (and deduped)
+STORED_KEPT = 1024  # stored frames remembered by identity; an older one shown again is re-encoded (and deduped)
 
 
 class EventSink(Protocol):

@@ -1,4 +1,4 @@
-"""Screen boxes: merging the rectangles the X DAMAGE stream reports, and finding changed boxes in a frame diff.
+"""Screen boxes: merging the rectangles the X DAMAGE stream reports, and the box around a change.
 
 Pure (numpy for the diff, no display). A box is ``(x, y, width, height)`` in virtual-screen pixels, the same
 tuple as :data:`wf.bundle.pixels.Region`. DAMAGE reports many small rectangles (one per drawing request:
@@ -19,7 +19,6 @@ from wf.bundle.pixels import Region
 Box = Region
 MERGE_GAP = 16  # px: boxes closer than this are grabbed as one (a round trip costs more than the pixels)
 MAX_BOXES = 8  # more boxes than this are merged pairwise, closest first
-TILE = 32  # px: the grid the polling path finds changed areas on
 
 
 def area(b: Box) -> int:
@@ -95,36 +94,6 @@ def changed_bbox(old: npt.NDArray[np.uint32], new: npt.NDArray[np.uint32]) -> tu
     ys = np.flatnonzero(diff.any(axis=1))
     xs = np.flatnonzero(diff.any(axis=0))
     return (int(xs[0]), int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1)), n
-
-
-def diff_boxes(old: npt.NDArray[np.uint32], new: npt.NDArray[np.uint32], *, tile: int = TILE
-               ) -> tuple[list[Box], int]:
-    """Boxes around the changed areas of two whole frames (height × width 32-bit pixels), and the pixel count.
-
-    The polling path's stand-in for DAMAGE: changed pixels are found on a ``tile`` grid, neighbouring changed
-    tiles are merged, and each resulting box is shrunk to the changed pixels inside it — so a clock and a
-    caret far apart give two small boxes, not one box spanning both.
-    """
-    diff = old != new
-    n = int(np.count_nonzero(diff))
-    if not n:
-        return [], 0
-    h, w = diff.shape
-    th, tw = -(-h // tile), -(-w // tile)
-    padded = np.zeros((th * tile, tw * tile), dtype=np.bool_)
-    padded[:h, :w] = diff
-    hot = padded.reshape(th, tile, tw, tile).any(axis=(1, 3))
-    tiles = [(int(tx) * tile, int(ty) * tile, tile, tile) for ty, tx in zip(*np.nonzero(hot), strict=True)]
-    boxes = []
-    for b in merge_boxes(tiles, gap=1, limit=MAX_BOXES):
-        c = clip(b, w, h)
-        if c is None:
-            continue
-        x, y, bw, bh = c
-        inner, _ = changed_bbox(old[y:y + bh, x:x + bw], new[y:y + bh, x:x + bw])
-        if inner is not None:
-            boxes.append((x + inner[0], y + inner[1], inner[2], inner[3]))
-    return boxes, n
 
 
 def as_pixels(buf: bytes | bytearray | memoryview, width: int, height: int) -> npt.NDArray[np.uint32]:

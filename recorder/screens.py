@@ -18,7 +18,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import mss
 import mss.base
-import numpy as np
 
 from wf.bundle.screens import bgra_to_rgb, encode_png, frame_hash
 from wf.recorder.frames import Encoded, Frame, FrameRing
@@ -26,16 +25,7 @@ from wf.recorder.masking import WindowMasker, local_rects, paint
 from wf.recorder.regions import Box, as_pixels
 from wf.recorder.tiles import TileImage
 
-__all__ = ["Encoded", "Frame", "FrameEncoder", "ScreenCapture", "changed_fraction", "encode_frame"]
-
-
-def changed_fraction(a: bytes | bytearray, b: bytes | bytearray) -> float:
-    """Fraction of 4-byte pixels that differ between two equally sized BGRA buffers."""
-    pa = np.frombuffer(a, dtype=np.uint32)
-    pb = np.frombuffer(b, dtype=np.uint32)
-    if pa.shape != pb.shape:
-        return 1.0
-    return float(np.count_nonzero(pa != pb)) / max(1, pa.size)
+__all__ = ["Encoded", "Frame", "FrameEncoder", "ScreenCapture", "encode_frame"]
 
 
 class ScreenCapture(FrameRing):

@@ -23,6 +23,7 @@ from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.writer import BundleWriter
 from wf.recorder import x11
+from wf.recorder.memory import keep_big_buffers_out_of_the_heap
 from wf.recorder.merge import Merger, StopFlag
 from wf.recorder.options import RecordSettings, build_header
 from wf.recorder.sources import Connect, Desktop, Sources
@@ -95,6 +96,7 @@ class Recorder:
     def run(self) -> RecordResult:
         check_new_directory(self.settings.out)
         self._disk.check_start()
+        keep_big_buffers_out_of_the_heap()
         desktop = self.connect(self.settings.options.display)
         restore = self._install_signals()
         try:
@@ -266,20 +268,25 @@ class DiskFloor:
 
     def check_start(self) -> None:
         """Refuse to start below the floor (a recording that would stop at once helps nobody)."""
-        free = _free_bytes(self.path)
+        free = _free_bytes(self.path, writable_only=True)
         if free is not None and free < self.floor:
             raise EnvironmentProblem(f"only {free / 1e6:.0f} MB free where {self.path} would be written "
                                      f"(the floor is {self.floor / 1e6:g} MB)",
                                      hint="free some space, record elsewhere, or lower --min-free")
 
 
-def _free_bytes(path: Path) -> int | None:
-    """Bytes available to us on the filesystem of ``path`` (or of its nearest existing parent)."""
+def _free_bytes(path: Path, *, writable_only: bool = False) -> int | None:
+    """Bytes available to us on the filesystem of ``path`` (or of its nearest existing parent).
+
+    With ``writable_only`` a read-only filesystem says None: "cannot create" is the better error there.
+    """
     for p in (path, *path.absolute().parents):
         try:
             st = os.statvfs(p)
         except OSError:
             continue
+        if writable_only and st.f_flag & os.ST_RDONLY:
+            return None
         return st.f_bavail * st.f_frsize
     return None
 

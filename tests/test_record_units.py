@@ -234,16 +234,6 @@ def test_pre_frame_is_the_last_stable_frame_strictly_before() -> None:
     assert cap.pre_frame(0.0) is None
 
 
-def test_changed_fraction() -> None:
-    from wf.recorder.screens import changed_fraction
-
-    a = bytes(400)
-    b = bytearray(a)
-    b[0] = 1  # one pixel of 100
-    assert changed_fraction(a, bytes(b)) == 0.01
-    assert changed_fraction(a, a) == 0.0
-
-
 def test_exclusion_looks_at_both_sides_of_an_event() -> None:
     from wf.recorder.windows import FocusChange, WindowInfo, WindowTracker
 

@@ -1,11 +1,11 @@
-"""The recorder's pure screen parts, without a display: damage-box merging, changed boxes, tiles, volatile rule."""
+"""The recorder's pure screen parts, without a display: damage-box merging, tiles, the volatile rule."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from wf.recorder.regions import diff_boxes, merge_boxes, overlaps, union
+from wf.recorder.regions import merge_boxes, overlaps, union
 from wf.recorder.tiles import TILE, TileImage
 from wf.recorder.volatile import QUIET, VolatileTracker, snap, unprompted
 
@@ -41,18 +41,6 @@ def test_many_boxes_are_merged_down_to_the_limit_and_still_cover_every_input() -
 
 def test_empty_boxes_are_ignored() -> None:
     assert merge_boxes([(5, 5, 0, 10), (1, 1, 3, 0)]) == []
-
-
-# -- changed boxes from a frame diff (the polling path) -------------------------------------------------
-
-def test_diff_boxes_finds_two_separate_changes_and_nothing_when_nothing_changed() -> None:
-    old = RNG.integers(0, 2**32, size=(300, 400), dtype=np.uint32)
-    new = old.copy()
-    assert diff_boxes(old, new) == ([], 0)
-    new[10:14, 20:23] += 1  # a caret, top left
-    new[250:290, 350:390] += 1  # a clock, bottom right
-    boxes, n = diff_boxes(old, new)
-    assert boxes == [(20, 10, 3, 4), (350, 250, 40, 40)] and n == 12 + 1600
 
 
 # -- tiles: frames share what did not change -------------------------------------------------------------

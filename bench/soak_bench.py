@@ -5,7 +5,9 @@ Runs only with `make soak` (`bench/run.py --soak --only soak`; `SOAK_MINUTES`, d
 the pointer and types `echo soak N` + Return into the xterm, every 5th round it clicks, every 7th it
 scrolls. RSS (VmRSS) is read from /proc/<pid>/status every 10 s by this process (the outside witness) and
 appended to bench/results/soak-rss.tsv as it goes, so a soak that is stopped early still shows how long it
-ran; the slope is a least-squares fit after a 10-minute warm-up, also given for the last hour. The typed
+ran; the slope is a least-squares fit after a 10-minute warm-up, also given for the last hour and for the
+baseline (the lowest RSS of each 5 minutes: freed picture buffers go back to the system at once, so RSS
+swings by one PNG encode's worth between samples). The typed
 text must come back exactly and `stop.dropped` be 0. With WF_SOAK_HEAP=1 the recorder runs under
 tracemalloc (bench/heapwrap.py) and dumps a heap snapshot every 10 minutes next to the RSS file, for
 `python bench/heapwrap.py compare DIR` (the method that found the growth this soak checks for).
@@ -55,6 +57,17 @@ def slope(points: list[tuple[float, float]]) -> float:
     mv = statistics.fmean(v for _, v in points)
     den = sum((t - mt) ** 2 for t, _ in points)
     return 60 * sum((t - mt) * (v - mv) for t, v in points) / den if den else 0.0
+
+
+def window_minima(points: list[tuple[float, float]], window: float = 300.0) -> list[tuple[float, float]]:
+    """The lowest RSS of each ``window`` seconds: the baseline, without the transient picture buffers
+    (freed frame-sized buffers go back to the system at once, so RSS swings by a PNG encode's worth)."""
+    out: dict[int, tuple[float, float]] = {}
+    for t, v in points:
+        k = int(t // window)
+        if k not in out or v < out[k][1]:
+            out[k] = (t, v)
+    return [out[k] for k in sorted(out)]
 
 
 def _wait_window(env: dict[str, str], name: str) -> None:
@@ -136,6 +149,7 @@ def soak(minutes: float, tmp: Path) -> list[dict[str, object]]:
     warm = [(t, m) for t, m in samples if t >= WARM_UP] or samples
     last_hour = [(t, m) for t, m in samples if t >= wall - 3600] if wall >= 2 * 3600 else warm
     volatile = sum(type(e) is Volatile for e in events)
+    base = window_minima(warm)
     diverged = "" if same else f"; first difference at character {where:,}: recorded {got[where:where + 30]!r}, " \
                                f"typed {want[where:where + 30]!r} (bundle kept: {tmp / 'soak'})"
     return [
@@ -143,8 +157,10 @@ def soak(minutes: float, tmp: Path) -> list[dict[str, object]]:
          "name": f"soak {wall / 60:.0f} min at 1920×1080: RSS slope after a {WARM_UP / 60:g}-min warm-up",
          "median": round(slope(warm), 4), "unit": "MB/min", "target": "≤ 0.05 MB/min",
          "spread": f"{warm[0][1]:.1f} → {warm[-1][1]:.1f} MB", "runs": len(samples),
-         "notes": f"last hour: {slope(last_hour):.4f} MB/min; RSS sampled every {SAMPLE_EVERY:g} s from "
-                  f"/proc/<pid>/status by the bench process" + ("; UNDER TRACEMALLOC (RSS inflated)" if heap else "")},
+         "notes": f"last hour: {slope(last_hour):.4f} MB/min; baseline (lowest RSS of each 5 min): "
+                  f"{slope(base):.4f} MB/min, {base[0][1]:.1f} → {base[-1][1]:.1f} MB; RSS sampled every "
+                  f"{SAMPLE_EVERY:g} s from /proc/<pid>/status by the bench process"
+                  + ("; UNDER TRACEMALLOC (RSS inflated)" if heap else "")},
         {"group": "soak", "name": "soak: peak RSS (VmHWM)", "median": round(hwm, 1), "unit": "MB",
          "target": "≤ 120 MB at 1080p"},
         {"group": "soak", "name": "soak: recorder CPU", "median": round(cpu, 2), "unit": "% of one core",

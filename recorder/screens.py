@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import mss
 import mss.base
+import xxhash
 
 from wf.bundle.screens import bgra_to_rgb, encode_png, frame_hash
 from wf.recorder.frames import Encoded, Frame, FrameRing
@@ -56,6 +59,9 @@ class ScreenCapture(FrameRing):
         self._first = threading.Event()
         self._thread: threading.Thread | None = None
         self._masks: tuple[Box, ...] = ()  # the rectangles painted over in the newest frame
+        # xxh3-64 of the newest whole-screen grab (masks painted) and the picture it gave; the damage path may
+        # have patched newer pictures since, so the hash only says "unchanged" about that very picture.
+        self._last_full: tuple[int, Callable[[], TileImage | None]] = (-1, lambda: None)
         self.final: Frame | None = None
 
     def start(self, timeout: float = 10.0) -> Frame:
@@ -126,9 +132,16 @@ class ScreenCapture(FrameRing):
         self._masks = masks
         prev = self.frames[-1] if self.frames else None
         base = prev.bgra if prev is not None and isinstance(prev.bgra, TileImage) else None
-        img, rel, n = TileImage.from_pixels(px, base)
-        if base is not None and n == 0:
-            img = base  # nothing changed: the same picture object (an idle screen costs nothing more)
+        raw_hash = xxhash.xxh3_64_intdigest(shot.raw)  # 0.5 ms at 1080p: skips the tile work when idle
+        rel: list[Box] = []
+        n = 0
+        if base is not None and self._last_full[0] == raw_hash and self._last_full[1]() is base:
+            img = base  # the same pixels as the grab that made the newest frame: the same picture object
+        else:
+            img, rel, n = TileImage.from_pixels(px, base)
+            if base is not None and n == 0:
+                img = base
+        self._last_full = (raw_hash, weakref.ref(img))
         boxes = tuple((x + origin[0], y + origin[1], bw, bh) for x, y, bw, bh in rel)
         changed = 1.0 if base is None else n / max(1, w * h)
         self.diff_seconds += time.monotonic() - t1

@@ -29,7 +29,7 @@ def _hash(tile: Pixels) -> int:
 class TileImage:
     """Immutable once built; tiles (C-contiguous uint32 arrays) may be shared with other images."""
 
-    __slots__ = ("cols", "digest", "hashes", "height", "new_bytes", "rows", "tiles", "width")
+    __slots__ = ("__weakref__", "cols", "digest", "hashes", "height", "new_bytes", "rows", "tiles", "width")
 
     def __init__(self, width: int, height: int, tiles: list[Pixels], hashes: list[int], new_bytes: int) -> None:
         self.width, self.height = width, height
@@ -140,11 +140,13 @@ class TileImage:
         return out
 
     def to_rgb(self) -> npt.NDArray[np.uint8]:
-        """The whole picture as height × width × 3 RGB bytes, assembled tile by tile (no BGRA copy)."""
+        """The whole picture as height × width × 3 RGB bytes, converted one row of tiles at a time (a 64-pixel
+        strip of BGRA at most is ever held besides the result)."""
         out = np.empty((self.height, self.width, 3), dtype=np.uint8)
-        for i, tile in enumerate(self.tiles):
-            x0, y0, x1, y1 = self._span(i)
-            out[y0:y1, x0:x1] = tile.view(np.uint8).reshape(y1 - y0, x1 - x0, 4)[:, :, 2::-1]
+        for r in range(self.rows):
+            strip = np.concatenate(self.tiles[r * self.cols:(r + 1) * self.cols], axis=1)
+            y0 = r * TILE
+            out[y0:y0 + strip.shape[0]] = strip.view(np.uint8).reshape(strip.shape[0], self.width, 4)[:, :, 2::-1]
         return out
 
     def tobytes(self) -> bytes:

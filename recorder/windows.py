@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import Xlib.display
 import Xlib.error
@@ -45,8 +46,11 @@ class WindowProbe:
         self._clients: dict[int, XWindow] = {}  # top-level id -> the client inside (WM_STATE)
         self._props: dict[int, tuple[str, str | None, int | None]] = {}  # client id -> title, class, pid
         self._geo: dict[int, tuple[int, int, int, int]] = {}  # top-level id -> x, y, width, height
+        self._last: WindowInfo | None = None
+        self._answered = False
         if watch:
-            self.root.change_attributes(event_mask=Xlib.X.SubstructureNotifyMask | Xlib.X.PropertyChangeMask)
+            self.root.change_attributes(event_mask=Xlib.X.SubstructureNotifyMask | Xlib.X.PropertyChangeMask
+                                        | Xlib.X.FocusChangeMask)
         atom = self.d.intern_atom
         self.NET_ACTIVE_WINDOW = atom("_NET_ACTIVE_WINDOW")
         self.NET_WM_NAME = atom("_NET_WM_NAME")
@@ -58,17 +62,21 @@ class WindowProbe:
     def close(self) -> None:
         self.d.close()
 
-    def _drain(self) -> None:
-        """Forget what the events since the last call say has changed."""
+    def _drain(self) -> bool:
+        """Forget what the events since the last call say has changed; whether there were any."""
         if not self.watch:
             self._active = _UNKNOWN
             self._tops.clear()
             self._clients.clear()
             self._props.clear()
             self._geo.clear()
-            return
+            return True
+        seen = False
         while self.d.pending_events():
             ev = self.d.next_event()
+            seen = True
+            if ev.type in (Xlib.X.FocusIn, Xlib.X.FocusOut):
+                continue  # the focus went to or came from the root: ask again, nothing cached is stale
             if ev.type == Xlib.X.PropertyNotify:
                 if ev.window.id == self.root.id:
                     self._active = _UNKNOWN
@@ -80,16 +88,25 @@ class WindowProbe:
                 self._geo.clear()
         if len(self._props) > CACHE_MAX:
             self._props.clear()
+        return seen
 
-    def focused(self) -> WindowInfo | None:
-        """The focused top-level window, or None (pointer over the bare root, or a window vanished)."""
+    def focused(self, *, input_seen: bool = True) -> WindowInfo | None:
+        """The focused top-level window, or None (pointer over the bare root, or a window vanished).
+
+        Watching, with ``input_seen`` False (no input event since the last call) and no event from the server
+        either, nothing that decides the focus can have changed — the pointer did not move, no window moved,
+        mapped or changed its title, no window manager changed the active window, focus did not go to or
+        come from the root — so the last answer stands, without a round trip. (A client moving the focus
+        between two windows by itself, with no input, is seen at the next input event.)
+        """
         try:
-            self._drain()
-            top = self._focused_toplevel()
-            if top is None:
-                return None
-            return self._describe(self._client_of(top), top)
+            if self._drain() or input_seen or not self._answered:
+                top = self._focused_toplevel()
+                self._last = None if top is None else self._describe(self._client_of(top), top)
+                self._answered = True
+            return self._last
         except (Xlib.error.XError, Xlib.error.ConnectionClosedError):
+            self._answered = False
             return None  # windows come and go between two requests: the next poll sees the new state
 
     def stacking(self) -> list[WindowInfo]:
@@ -213,8 +230,12 @@ class WindowTracker(FocusHistory):
     """Polls the focused window in its own thread; keeps the history of changes for time lookups."""
 
     def __init__(self, clock_origin: float, rules: ExclusionRules, *, interval: float = 0.1,
-                 display: str | None = None, mask_rules: ExclusionRules | None = None) -> None:
+                 display: str | None = None, mask_rules: ExclusionRules | None = None,
+                 activity: Callable[[], int] | None = None) -> None:
         super().__init__(rules, interval=interval, mask_rules=mask_rules)
+        # A counter that moves with every input event (the listener's): unchanged, a poll can trust the cache.
+        self.activity = activity
+        self._seen_activity = -1
         self.origin = clock_origin
         self.display = display
         self._stop = threading.Event()
@@ -241,5 +262,7 @@ class WindowTracker(FocusHistory):
 
     def poll(self) -> None:
         assert self._probe is not None, "start() opens the probe"
-        info = self._probe.focused()
+        act = self.activity() if self.activity is not None else -2
+        info = self._probe.focused(input_seen=act != self._seen_activity or act == -2)
+        self._seen_activity = act
         self.observe(time.monotonic() - self.origin, info)

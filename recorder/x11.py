@@ -54,7 +54,8 @@ class X11Desktop:
         inputs = InputCapture(origin, display=self.display)
         return Sources(
             frames=frames,
-            focus=WindowTracker(origin, settings.rules, display=self.display, mask_rules=settings.masks),
+            focus=WindowTracker(origin, settings.rules, display=self.display, mask_rules=settings.masks,
+                                activity=lambda: inputs.captured),
             inputs=inputs,
             encoder=FrameEncoder(),
             header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png",

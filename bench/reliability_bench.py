@@ -36,6 +36,7 @@ from reliability_kit import (  # noqa: E402
     click_storm,
     kill_during_input,
     screens_complete,
+    soak_round,
 )
 
 from wf.replayer.xvfb import VirtualDisplay  # noqa: E402
@@ -188,15 +189,7 @@ def soak(tmp: Path, seconds: float, sample_every: float) -> list[dict[str, objec
                 samples.append((now, rec.rss_mb()))
                 next_sample += sample_every
             i += 1
-            word = f"echo soak {i}" if i % 200 else "clear"
-            cmd = ["xdotool", "mousemove", str(200 + (i * 37) % 400), str(100 + (i * 17) % 300)]
-            if i % 5 == 0:
-                cmd += ["click", "1"]
-            # `type` takes every remaining argument as text, so Return is a second call (and a real Return:
-            # xdotool types "\n" as the Linefeed keysym on a borrowed keycode).
-            subprocess.run([*cmd, "type", "--delay", "40", word], env=env, check=True)
-            subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-            typed.append(word + "\n")
+            typed.append(soak_round(env, i))
             time.sleep(0.3)
         samples.append((time.monotonic() - t0, rec.rss_mb()))
         hwm = next(int(ln.split()[1]) / 1024 for ln in Path(f"/proc/{rec.pid}/status").read_text().splitlines()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from reliability_kit import RecorderProc  # noqa: E402
+from record_bench import _cpu_seconds  # noqa: E402
+from reliability_bench import _slope, _wait_window  # noqa: E402
+from reliability_kit import RecorderProc, soak_round  # noqa: E402
 
 from wf.replayer.xvfb import VirtualDisplay  # noqa: E402
 
@@ -44,19 +45,9 @@ def _status(pid: int, key: str) -> float:
     return float("nan")
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def slope(points: list[tuple[float, float]]) -> float:
     """Least-squares slope of (seconds, MB) points, in MB per minute."""
-    if len(points) < 2:
-        return 0.0
-    mt = statistics.fmean(t for t, _ in points)
-    mv = statistics.fmean(v for _, v in points)
-    den = sum((t - mt) ** 2 for t, _ in points)
-    return 60 * sum((t - mt) * (v - mv) for t, v in points) / den if den else 0.0
+    return 60 * _slope(points)
 
 
 def window_minima(points: list[tuple[float, float]], window: float = 300.0) -> list[tuple[float, float]]:
@@ -68,15 +59,6 @@ def window_minima(points: list[tuple[float, float]], window: float = 300.0) -> l
         if k not in out or v < out[k][1]:
             out[k] = (t, v)
     return [out[k] for k in sorted(out)]
-
-
-def _wait_window(env: dict[str, str], name: str) -> None:
-    deadline = time.monotonic() + 20
-    while not subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name], env=env,
-                             capture_output=True).stdout.strip():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no window {name}")
-        time.sleep(0.1)
 
 
 def soak(minutes: float, tmp: Path) -> list[dict[str, object]]:
@@ -119,15 +101,7 @@ def soak(minutes: float, tmp: Path) -> list[dict[str, object]]:
                     fh.flush()
                     next_sample += SAMPLE_EVERY
                 i += 1
-                word = f"echo soak {i}" if i % 200 else "clear"
-                cmd = ["xdotool", "mousemove", str(200 + (i * 37) % 400), str(100 + (i * 17) % 300)]
-                if i % 5 == 0:
-                    cmd += ["click", "1"]
-                if i % 7 == 0:
-                    cmd += ["click", "5"]  # a wheel notch down
-                subprocess.run([*cmd, "type", "--delay", "40", word], env=env, check=True)
-                subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-                typed.append(word + "\n")
+                typed.append(soak_round(env, i, wheel=True))
                 time.sleep(0.3)
         wall = time.monotonic() - t0
         cpu = (_cpu_seconds(pid) - cpu0) / wall * 100

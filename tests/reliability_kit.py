@@ -149,6 +149,22 @@ def kill_during_input(env: dict[str, str], out: Path, after: float, *, grace: fl
                       key_events=len(keys), injected_events=2 * before_kill)
 
 
+def soak_round(env: dict[str, str], i: int, *, wheel: bool = False) -> str:
+    """Round ``i`` of steady mixed input into a terminal under the pointer: a pointer move, a click every
+    5th round (a wheel notch every 7th with ``wheel``), ``echo soak i`` typed and Return; returns the text."""
+    word = f"echo soak {i}" if i % 200 else "clear"
+    cmd = ["xdotool", "mousemove", str(200 + (i * 37) % 400), str(100 + (i * 17) % 300)]
+    if i % 5 == 0:
+        cmd += ["click", "1"]
+    if wheel and i % 7 == 0:
+        cmd += ["click", "5"]
+    # `type` takes every remaining argument as text, so Return is a second call (and a real Return:
+    # xdotool types "\n" as the Linefeed keysym on a borrowed keycode).
+    subprocess.run([*cmd, "type", "--delay", "40", word], env=env, check=True)
+    subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+    return word + "\n"
+
+
 def changing_xterm_cmd() -> list[str]:
     """An xterm whose content changes every ~20 ms: every grabbed frame is distinct (encoder busy)."""
     return ["xterm", "-geometry", "100x40+0+0", "-T", "wf-busy", "-e", "sh", "-c",

@@ -58,6 +58,7 @@ class TypedTextBuilder:
         self.edited: list[Segment] = [Segment()]
         self.raw: list[Segment] = [Segment()]
         self._held: set[str] = set()
+        self._focus: object = None  # (id, title) of the focused window: a `window` event for a move is no break
 
     def _break(self, which: list[Segment]) -> None:
         if which[-1].chars:
@@ -71,7 +72,11 @@ class TypedTextBuilder:
             self._held.discard(ev.key)  # type: ignore[union-attr]
         elif kind is MouseDown:
             self._break(self.edited)
+        elif kind is Window and (ev.id, ev.title) == self._focus:  # type: ignore[union-attr]
+            pass  # the same window moved or was resized (format 1.1): typing goes on in it
         elif kind in (Window, Pause, Resume, Redacted):
+            if kind is Window:
+                self._focus = (ev.id, ev.title)  # type: ignore[union-attr]
             self._break(self.edited)
             self._break(self.raw)
             if kind is not Redacted:

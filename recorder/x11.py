@@ -11,7 +11,7 @@ import Xlib.error
 import Xlib.X
 
 from wf.bundle.errors import EnvironmentProblem
-from wf.bundle.events import Monitor, ScreenGeometry
+from wf.bundle.events import Monitor, ScreenGeometry, StartState
 from wf.recorder.damage import DamageCapture, has_damage
 from wf.recorder.frames import STABLE_FRACTION
 from wf.recorder.input import InputCapture
@@ -60,8 +60,14 @@ class X11Desktop:
             encoder=FrameEncoder(),
             header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png",
                             "screens": frames.mode},
-            read_start=lambda: read_start_state(self.display, on_held=inputs.assume_held),
+            read_start=lambda: self._start_state(inputs),
         )
+
+    def _start_state(self, inputs: InputCapture) -> StartState | None:
+        try:
+            return read_start_state(self.display, on_held=inputs.assume_held)
+        except Exception:  # the start state is a help for replay, never a reason not to record: null = not read
+            return None
 
 
 def connect(display: str | None) -> X11Desktop:

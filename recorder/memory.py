@@ -16,18 +16,47 @@ import ctypes.util
 
 M_MMAP_THRESHOLD = -3  # malloc.h
 BIG_BUFFER = 1 << 20  # bytes: frames and pictures are far above, tiles (16 KB) and events far below
+TRIM_EVERY = 60.0  # s between two malloc_trim calls (each costs about a millisecond)
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.malloc_trim.restype = ctypes.c_int
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        return None
+    return libc
+
+
+_LIBC = _libc()
 
 
 def keep_big_buffers_out_of_the_heap() -> bool:
     """Set glibc's mmap threshold to :data:`BIG_BUFFER`; False where there is no glibc (nothing to do)."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, BIG_BUFFER))
+    return _LIBC is not None and bool(_LIBC.mallopt(M_MMAP_THRESHOLD, BIG_BUFFER))
+
+
+class Trimmer:
+    """Hands free heap pages back to the system now and then (``malloc_trim``).
+
+    The 16 KB tiles and the grabbed areas of every size churn through the grabber's and the encoder's thread
+    heaps; their free space fragments and, untrimmed, stays resident: ~0.05 MB/min in a soak, with the
+    bytes in use flat (glibc's mallinfo2, smaps: one thread heap growing, its free part growing with it).
+    ``malloc_trim`` returns the free pages inside every heap, not only at its end.
+    """
+
+    def __init__(self, every: float = TRIM_EVERY) -> None:
+        self.every = every
+        self._next = every
+
+    def maybe(self, now: float) -> None:
+        if _LIBC is None or now < self._next:
+            return
+        self._next = now + self.every
+        _LIBC.malloc_trim(0)

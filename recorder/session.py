@@ -23,7 +23,7 @@ from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.writer import BundleWriter
 from wf.recorder import x11
-from wf.recorder.memory import keep_big_buffers_out_of_the_heap
+from wf.recorder.memory import Trimmer, keep_big_buffers_out_of_the_heap
 from wf.recorder.merge import Merger, StopFlag
 from wf.recorder.options import RecordSettings, build_header
 from wf.recorder.sources import Connect, Desktop, Sources
@@ -85,6 +85,7 @@ class Recorder:
         self.stop_flag = StopFlag()
         self._proc: subprocess.Popen[bytes] | None = None
         self._disk = DiskFloor(settings.out, settings.options.min_free_mb)
+        self._trim = Trimmer()
 
     def request_stop(self, reason: str) -> None:
         self.stop_flag.request(reason)
@@ -204,6 +205,7 @@ class Recorder:
                 self._tick(live, now)
             if self._disk.low(now):
                 self.request_stop("disk-low")
+            self._trim.maybe(now)
 
     def _tick(self, live: _Live, now: float) -> None:
         st, writer = self.status, live.writer

@@ -8,7 +8,7 @@ actions as text, and the images (prepared, not read). Writers then only lay the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +144,9 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     rows: list[StepRow] = []
     history: list[str] = []
     dropped = 0
+    # Normalised coordinates describe a point on the image an agent sees; with several monitors that image
+    # is the action's monitor (cropped out of the whole-desktop screen) and the numbers are relative to it.
+    monitors = header.screen.monitors if opts.coords != "pixels" and len(header.screen.monitors) > 1 else []
     for act in actions:
         is_dropped = act.index in dropped_ids
         if is_dropped:
@@ -152,12 +155,16 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             continue
         sa = ann.steps.get(act.index)
         description = act.describe()
+        local, local_size, crop = act, size, None
+        if monitors and act.monitor is not None:
+            m = monitors[act.monitor]
+            local, local_size, crop = shifted(act, m.x, m.y), (m.width, m.height), (m.x, m.y, m.width, m.height)
         rows.append(StepRow(
             step=act.index,
             position=len(rows),
             kind=act.kind,
-            action=action_json(act, size, opts.coords),
-            code=act.to_pyautogui(coords=opts.coords, size=size),
+            action={**action_json(local, local_size, opts.coords), "monitor_box": list(crop) if crop else None},
+            code=local.to_pyautogui(coords=opts.coords, size=local_size),
             description=description,
             previous="\n".join(history[-opts.history:]) if opts.history > 0 else "",
             window_title=act.window,
@@ -168,8 +175,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             dropped=is_dropped,
             t_start=act.t_start,
             t_end=act.t_end,
-            pre=images.get(act.pre_screen) if images else None,
-            post=images.get(act.post_screen) if images else None,
+            pre=images.get(act.pre_screen, crop) if images else None,
+            post=images.get(act.post_screen, crop) if images else None,
             screen_effect=screen_effects[act.index].to_json(),
             effect=replayed.get(act.index, "unreplayed"),
         ))
@@ -193,6 +200,15 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
 
 
 _COORD_KEYS = (("x", 0), ("y", 1), ("end_x", 0), ("end_y", 1))
+
+
+def shifted(act: Action, ox: int, oy: int) -> Action:
+    """``act`` with its positions relative to (ox, oy): a monitor's top-left corner."""
+    def sub(v: int | None, o: int) -> int | None:
+        return None if v is None else v - o
+
+    return replace(act, x=sub(act.x, ox), y=sub(act.y, oy), end_x=sub(act.end_x, ox), end_y=sub(act.end_y, oy),
+                   path=tuple((t, x - ox, y - oy) for t, x, y in act.path))
 
 
 def action_json(act: Action, size: tuple[int, int], coords: str) -> dict[str, Any]:

@@ -428,3 +428,19 @@ def test_a_typed_token_never_survives(tmp_path_factory: pytest.TempPathFactory, 
     assert rep.proof.ok
     assert not any(TOKEN[4:] in s for s in typed(out))
     assert validate(Bundle.open(out)).ok
+
+
+def test_a_window_moving_while_typing_does_not_split_the_typed_text() -> None:
+    from wf.redact.typed import TypedTextBuilder
+
+    b = TypedTextBuilder()
+    evs: list[object] = [Window(t=0.0, title="term", id=7, x=0, y=0, width=100, height=100)]
+    for i, ch in enumerate("hunter"):
+        if i == 3:  # format 1.1: the same window moved mid-word
+            evs.append(Window(t=0.5, title="term", id=7, x=40, y=0, width=100, height=100))
+        evs += [KeyDown(t=1.0 + i, key=ch, char=ch, keycode=30 + i), KeyUp(t=1.05 + i, key=ch, char=ch, keycode=30 + i)]
+    evs.append(Window(t=9.0, title="other", id=8))
+    evs += [KeyDown(t=10.0, key="x", char="x", keycode=53), KeyUp(t=10.1, key="x", char="x", keycode=53)]
+    for i, ev in enumerate(evs):
+        b.feed(i, ev)  # type: ignore[arg-type]
+    assert [s.text for s in b.result().edited if s.chars] == ["hunter", "x"]

@@ -131,7 +131,10 @@ def assess(bundle: Bundle, thresholds: Thresholds = Thresholds(),
     if replay == "kept":
         replay = KeptVerdict.of(bundle)
     facts = StreamFacts(bundle.header, thresholds)
-    actions = reduce_events(facts.tap(bundle.events()), thresholds)
+    header = bundle.header
+    start = header.start.pointer if header.start is not None else None
+    actions = reduce_events(facts.tap(bundle.events()), thresholds, monitors=header.screen.monitors,
+                            start_pointer=start)
     facts.finish()
     screens = ScreenComparer(bundle, facts.screens, list(facts.volatile))
     effects, reverts = _effects(actions, screens)

@@ -112,6 +112,8 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
             sleep_until(due)
             if not run.target.private:
                 driver.ensure_hands_off()
+            if run.place is not None and a.kind != "type":  # typed text goes wherever the focus is
+                a = run.place.action(a)
             if a.kind == "type":
                 for k in typed[id(a)]:
                     driver.send(k)

@@ -73,6 +73,6 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float) -> list[S
         sleep_until(due)
         if not run.target.private:
             driver.ensure_hands_off()
-        driver.send(step.event)
+        driver.send(run.place.event(step) if run.place is not None else step.event)
         timings.append(StepTiming(step, due - origin, time.monotonic() - origin))
     return timings

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from wf.bundle.events import Event, KeyDown, KeyUp
 from wf.bundle.replays import Checkpoint
+from wf.replayer.anchoring import Placer
 from wf.replayer.checkpoints import Checkpointer
 from wf.replayer.environment import Target
 from wf.replayer.fidelity import StepTiming
@@ -27,6 +28,7 @@ class LevelRun:
     checkpoints: list[Checkpoint]
     step_of: Callable[[int], int | None]
     log: Callable[[str], None]
+    place: Placer | None = None  # --anchor window: moves each pointer event to its window's live place
 
 
 @dataclass

@@ -70,6 +70,7 @@ def build_report(bundle_path: Path, result: ReplayResult, opts: ReplayOptions,
         checkpoints=[_relative(c, base) for c in result.checkpoints],
         events=result.rows,
         warnings=result.warnings,
+        desktop=result.desktop,
     )
 
 

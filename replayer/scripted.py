@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from wf.bundle.events import (
+    FORMAT_MINOR,
     Event,
     Header,
     Monitor,
@@ -23,6 +24,7 @@ from wf.bundle.events import (
     Screen,
     ScreenGeometry,
     ScreenReason,
+    StartState,
     Stop,
 )
 from wf.bundle.writer import BundleWriter
@@ -34,8 +36,10 @@ from wf.replayer.environment import display_size
 class ScriptedRecording:
     """``with ScriptedRecording(":5", out) as rec: rec.pre(); xdotool(...)`` → a bundle in ``out``."""
 
-    def __init__(self, display: str, out: Path | str, *, task: str | None = None, launch: str | None = None) -> None:
+    def __init__(self, display: str, out: Path | str, *, task: str | None = None, launch: str | None = None,
+                 start: StartState | None = None) -> None:
         self.display = display
+        self.start = start  # the header's start state (None: not recorded, as a format 1.0 bundle)
         self.out = Path(out)
         self.task = task
         self.launch = launch
@@ -77,7 +81,8 @@ class ScriptedRecording:
         if t is not None:
             return
         header = Header(
-            format="wf-bundle", version=1, started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            format="wf-bundle", version=1, minor=FORMAT_MINOR if self.start is not None else 0, start=self.start,
+            started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             recorder=RecorderInfo(name="wf.replayer.scripted", version="1"),
             platform=PlatformInfo(system=platform.system(), release=platform.release(), display=self.display,
                                   python=platform.python_version()),

@@ -213,6 +213,7 @@ class AnchoredWindow(msgspec.Struct, kw_only=True):
     live: Box | None = None  # where it was found (null: never found)
     match: str | None = None  # how it was identified: id, class+title, class+title pattern, class, title
     events: int = 0  # pointer events placed relative to it
+    waited: float = 0.0  # seconds the replay waited for it to appear (the schedule moved on by as much)
 
 
 class Desktop(msgspec.Struct, kw_only=True):

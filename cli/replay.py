@@ -14,9 +14,10 @@ from rich.table import Table
 from wf.bundle.actions import reduce_events, to_pyautogui_program
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report
+from wf.bundle.replays import AnchorMode, Box, Level, ReplayReport, SyncMode, Thresholds, encode_report
 from wf.cli.console import err, print_json, warn
 from wf.cli.exit import ExitCode
+from wf.replayer.desktop_summary import desktop_rows
 from wf.replayer.driver import PrintSink
 from wf.replayer.options import ReplayOptions, ScaleMode
 from wf.replayer.plan import build_plan
@@ -80,8 +81,8 @@ def command(
     max_gap: Annotated[float | None, typer.Option("--max-gap", metavar="SEC",
                                                   help="Cap idle stretches at this many seconds.")] = None,
     sync: Annotated[SyncMode, typer.Option("--sync", help="screen: before each action wait until the live screen "
-                                           "matches the recorded pre-action screen (waiting shifts the schedule)."
-                                           )] = "none",
+                                           "matches the recorded pre-action screen (waiting shifts the schedule); "
+                                           "none: strict recorded timing.")] = "screen",
     sync_timeout: Annotated[float, typer.Option("--sync-timeout", metavar="SEC",
                                                 help="Longest wait for a screen.")] = 10.0,
     xvfb: Annotated[bool, typer.Option("--xvfb", help="Replay on a private virtual display of the recorded size."
@@ -104,6 +105,9 @@ def command(
     ignore_region: Annotated[list[str] | None, typer.Option("--ignore-region", metavar="X,Y,W,H", help="A screen "
                                                             "region that changes by itself (a clock): never "
                                                             "compared (repeatable).")] = None,
+    anchor: Annotated[AnchorMode, typer.Option("--anchor", help="window: pointer events inside a recorded window "
+                                               "follow that window to where it is now; screen: the recorded "
+                                               "screen coordinates.")] = "window",
 ) -> int:
     if speed <= 0:
         raise BadInput("--speed must be positive")
@@ -125,7 +129,7 @@ def command(
     screens_dir = report.with_name(report.stem + "-screens") if report else None
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
                          xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
-                         screens_dir=screens_dir, ignore=regions)
+                         screens_dir=screens_dir, ignore=regions, anchor=anchor)
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
     data = build_report(bundle, result, opts, report)
     if report:
@@ -181,6 +185,8 @@ def render(data: ReplayReport) -> None:
     for w in screens.worst[:3]:
         if w.differing:
             t.add_row("  worst", f"{w.label} before event {w.event}: {w.differing} px")
+    for label, text in desktop_rows(data.desktop):
+        t.add_row(label, escape(text))
     for f in verdict.failures[:8]:
         t.add_row("[red]failure[/]", escape(f"{f.check}: {f.message}"))
     t.add_row("verdict", "[bold green]PASS[/]" if verdict.passed else "[bold red]FAIL[/]")

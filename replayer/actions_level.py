@@ -114,6 +114,9 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
                 driver.ensure_hands_off()
             if run.place is not None and a.kind != "type":  # typed text goes wherever the focus is
                 a = run.place.action(a)
+                late = run.place.take_waited()  # it waited for a window to appear: the schedule moves with it
+                shift += late
+                due += late
             if a.kind == "type":
                 for k in typed[id(a)]:
                     driver.send(k)

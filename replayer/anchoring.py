@@ -48,8 +48,9 @@ class WindowNotFound(CheckFailed):
 
     def __init__(self, window: RecordedWindow, event: int, step: int | None, waited: float) -> None:
         where = f"step {step} (event {event})" if step is not None else f"event {event}"
-        super().__init__(f"{window.name()} not found on the display after {waited:.1f} s: {where} happened in it",
-                         hint="start the app that shows it (--launch), or replay with --anchor screen")
+        super().__init__(f"{window.name()} is not on the display (looked for {waited:.1f} s): {where} "
+                         "was recorded in it", hint="start the app that shows it (--launch), or replay with "
+                                                    "--anchor screen to use the recorded screen coordinates")
         self.window = window
         self.event = event
         self.step = step
@@ -61,6 +62,7 @@ class _Bound:
     how: str
     read: float  # monotonic time the geometry was read
     events: int = 0
+    waited: float = 0.0  # seconds replay waited for it to appear
 
 
 class Placer:
@@ -69,6 +71,7 @@ class Placer:
     def __init__(self, desk: LiveDesktop, layouts: Layouts, anchors: dict[int, Anchor], *,
                  scale: tuple[float, float] = (1.0, 1.0), recorded_managed: bool | None = None, wait: float = 1.0,
                  step_of: Callable[[int], int | None] = lambda _i: None) -> None:
+        """``step_of``: the action step an event belongs to (or the next one), to name it in a failure."""
         self.desk = desk
         self.layouts = layouts
         self.anchors = anchors
@@ -85,6 +88,7 @@ class Placer:
         classes = [w.wm_class for w in layouts.all()]
         self._shared = {c for c in classes if c is not None and classes.count(c) > 1}
         self._tried: dict[int, float] = {}
+        self._waited = 0.0  # seconds spent waiting for windows since take_waited()
 
     # -- looking windows up ----------------------------------------------------------------------------
 
@@ -93,19 +97,30 @@ class Placer:
         b = self.bound.get(rec.key)
         if b is not None:
             return b.live
-        deadline = time.monotonic() + wait
-        while True:
-            taken = [x.live.id for x in self.bound.values()]
-            found = match(rec, self.desk.windows(), taken=taken, class_shared=rec.wm_class in self._shared)
-            if found is not None:
-                before = self.found.get(rec.key)
-                self.bound[rec.key] = self.found[rec.key] = _Bound(found[0], found[1], time.monotonic(),
-                                                                   before.events if before else 0)
-                self.gone.discard(rec.key)
-                return found[0]
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(POLL)
+        t0 = time.monotonic()
+        try:
+            while True:
+                taken = [x.live.id for x in self.bound.values()]
+                found = match(rec, self.desk.windows(), taken=taken, class_shared=rec.wm_class in self._shared)
+                if found is not None:
+                    before = self.found.get(rec.key)
+                    now = time.monotonic()
+                    self.bound[rec.key] = self.found[rec.key] = _Bound(
+                        found[0], found[1], now, before.events if before else 0,
+                        (before.waited if before else 0.0) + now - t0)
+                    self.gone.discard(rec.key)
+                    return found[0]
+                if time.monotonic() - t0 >= wait:
+                    return None
+                time.sleep(POLL)
+        finally:
+            if wait > 0:
+                self._waited += time.monotonic() - t0
+
+    def take_waited(self) -> float:
+        """Seconds spent waiting for windows to appear since the last call (the schedule moves by them)."""
+        waited, self._waited = self._waited, 0.0
+        return waited
 
     def prepare(self, windows: Iterable[RecordedWindow], timeout: float) -> list[RecordedWindow]:
         """Wait (up to ``timeout`` s in all) for the windows replay starts with; returns the missing ones."""
@@ -218,7 +233,7 @@ class Placer:
             b = self.found.get(rec.key)
             out.append(AnchoredWindow(title=rec.title, wm_class=rec.wm_class, recorded=rec.rect,
                                       live=b.live.rect if b else None, match=b.how if b else None,
-                                      events=b.events if b else 0))
+                                      events=b.events if b else 0, waited=round(b.waited, 3) if b else 0.0))
         return out
 
 

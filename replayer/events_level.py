@@ -8,6 +8,7 @@ capture watches what reaches the X server, for the verdict's sequence, pointer a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 from wf.bundle.events import Event, KeyDown, KeyUp
@@ -73,6 +74,11 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float) -> list[S
         sleep_until(due)
         if not run.target.private:
             driver.ensure_hands_off()
-        driver.send(run.place.event(step) if run.place is not None else step.event)
+        if run.place is not None:  # --anchor window: the event as injected, where its window is now
+            step = dataclasses.replace(step, event=run.place.event(step))
+            late = run.place.take_waited()  # it waited for a window to appear: the schedule moves with it
+            shift += late
+            due += late
+        driver.send(step.event)
         timings.append(StepTiming(step, due - origin, time.monotonic() - origin))
     return timings

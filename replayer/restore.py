@@ -12,7 +12,8 @@ first put back where it was. In order, because each step relies on the one befor
    activated (EWMH ``_NET_ACTIVE_WINDOW``); without one focus follows the pointer, which step 2 put over
    it, and only when the recording's pointer was elsewhere is the focus set directly (``XSetInputFocus``);
    it is raised when it was the top window;
-4. **locks** — Caps/Num/Scroll Lock tapped (XTest) where the live state differs, then read back;
+4. **locks** — Caps/Num/Scroll Lock tapped (XTest) where the live state differs, then read back (and
+   on a display people use, turned back after the replay);
 5. **held keys and buttons** — pressed by the replay itself, as its first events
    (:func:`with_start_holds`), so the driver holds them like any other (released on Ctrl+C), their
    recorded releases are replayed (the plan drops releases with no press), and the verdict expects both.
@@ -121,6 +122,7 @@ class Restorer:
         self.placer = placer
         self.mapper = mapper
         self.log = log
+        self.toggled: dict[str, bool] = {}  # lock -> its live state before the restore turned it over
 
     def run(self) -> list[StartItem]:
         items = [self.stray(), self.pointer(), self.focus()]
@@ -220,6 +222,7 @@ class Restorer:
                                      detail=f"no {name.title()}_Lock key in the live keymap"))
                 continue
             self.desk.tap(kc)
+            self.toggled[name] = have
             now = _settled(lambda n=name: self.desk.locks()[n], want)  # type: ignore[misc]
             if now == want:
                 out.append(StartItem(item=item, status="restored", detail=f"turned {'on' if want else 'off'}"))
@@ -227,6 +230,17 @@ class Restorer:
                 out.append(StartItem(item=item, status="not restorable",
                                      detail=f"tapping {name.title()}_Lock did not turn it {'on' if want else 'off'}"))
         return out
+
+
+    def put_back(self) -> None:
+        """Turn the locks the restore changed back to what they were before the replay (a real desktop's
+        owner should not be left with Caps Lock on)."""
+        live = self.desk.locks()
+        for name, was in self.toggled.items():
+            kc = self.desk.keycode(LOCK_KEYSYMS[name])
+            if kc is not None and live[name] is not None and live[name] != was:
+                self.desk.tap(kc)
+        self.toggled.clear()
 
 
 def _settled(read: Callable[[], bool | None], want: bool, timeout: float = 0.2) -> bool | None:

@@ -2,9 +2,10 @@
 
 Tests, benchmarks and the demo need bundles whose events are exactly what the X
 server saw (real keycodes, real timing). ``ScriptedRecording`` captures input
-with the recorder's ``InputCapture`` while the caller drives the display (with
-xdotool, say) and stores a ``pre`` screen whenever the script says an action is
-about to start — the same shape `wf record` produces.
+with the recorder's ``InputCapture`` and the focused window with its
+``WindowTracker`` while the caller drives the display (with xdotool, say), and
+stores a ``pre`` screen whenever the script says an action is about to start —
+the same shape `wf record` produces.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from wf.bundle.events import (
     ScreenReason,
     StartState,
     Stop,
+    Window,
 )
 from wf.bundle.writer import BundleWriter
+from wf.recorder.exclusion import ExclusionRules
 from wf.recorder.input import InputCapture
+from wf.recorder.windows import WindowTracker
 from wf.replayer.compare import Frame, Grabber
 from wf.replayer.environment import display_size
 
@@ -47,6 +51,7 @@ class ScriptedRecording:
         self.origin = 0.0
         self.screens: list[tuple[float, Frame, ScreenReason]] = []
         self.capture: InputCapture | None = None
+        self.windows: WindowTracker | None = None
         self.grabber: Grabber | None = None
         self.dropped = 0
 
@@ -58,6 +63,8 @@ class ScriptedRecording:
         self.grabber = Grabber(self.display)
         self.capture = InputCapture(self.origin, display=self.display)
         self.capture.start()
+        self.windows = WindowTracker(self.origin, ExclusionRules(), display=self.display)
+        self.windows.start()
         self.shot("start")
         return self
 
@@ -76,6 +83,12 @@ class ScriptedRecording:
         time.sleep(0.05)
         self.capture.stop()
         inputs: list[Event] = list(self.capture.drain())
+        if self.windows is not None:
+            self.windows.stop()
+            inputs += [Window(t=ch.t, title=ch.window.title, wm_class=ch.window.wm_class, pid=ch.window.pid,
+                              id=ch.window.id, x=ch.window.x, y=ch.window.y, width=ch.window.width,
+                              height=ch.window.height)
+                       for ch in self.windows.changes_between(float("-inf"), float("inf")) if ch.window]
         self.dropped = self.capture.dropped
         self.grabber.close()
         if t is not None:

@@ -27,7 +27,7 @@ from wf.bundle.reader import Bundle
 from wf.bundle.replays import Checkpoint, Desktop, EventRow, Failure, StartItem
 from wf.replayer.actions_level import run_actions
 from wf.replayer.anchoring import AlignedGrabber, Placer, WindowNotFound
-from wf.replayer.checkpoints import Checkpointer
+from wf.replayer.checkpoints import POLL, Checkpointer
 from wf.replayer.compare import FrameCache, Grabber
 from wf.replayer.environment import Target, check_scale, launch, open_target
 from wf.replayer.events_level import run_events
@@ -56,8 +56,9 @@ class ReplayResult:
     desktop: Desktop = field(default_factory=Desktop)
 
 
-def step_index_map(events: list[Event]) -> Callable[[int], int | None]:
-    """Raw event index → the number of the action step that contains it (None between steps)."""
+def step_index_map(events: list[Event]) -> tuple[Callable[[int], int | None], Callable[[int], int | None]]:
+    """Raw event index → the number of the action step that contains it (None between steps), and → the
+    step that contains it or comes next (what a failure on an event between steps is about)."""
     actions = reduce_events(events)
     firsts = [a.first_event for a in actions]
 
@@ -66,7 +67,14 @@ def step_index_map(events: list[Event]) -> Callable[[int], int | None]:
         if k >= 0 and actions[k].first_event <= i <= actions[k].last_event:
             return actions[k].index
         return None
-    return lookup
+
+    def at_or_after(i: int) -> int | None:
+        own = lookup(i)
+        if own is not None:
+            return own
+        k = bisect.bisect_right(firsts, i)
+        return actions[k].index if k < len(actions) else None
+    return lookup, at_or_after
 
 
 def replay(bundle: Bundle, opts: ReplayOptions, *, log: Callable[[str], None] = lambda _m: None) -> ReplayResult:
@@ -84,7 +92,7 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
     start = header.start
     recorded_size = (header.screen.width, header.screen.height)
     warnings = list(bundle.warnings)
-    step_of = step_index_map(events)
+    step_of, step_near = step_index_map(events)
     volatile = volatile_regions(events)
     with contextlib.ExitStack() as stack:
         target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack, last_resort=stopper.on_hard_stop)
@@ -108,7 +116,7 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
         desk = LiveDesktop(target.name)
         stack.callback(desk.close)
         layouts = Layouts(start, events)
-        placer = make_placer(desk, layouts, events, start, opts, scale, step_of)
+        placer = make_placer(desk, layouts, events, start, opts, scale, step_near)
         frames = FrameCache(bundle)
         grabber = AlignedGrabber(target.name, placer, frames) if placer is not None else Grabber(target.name)
         stack.callback(grabber.close)
@@ -116,12 +124,13 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
         cp = Checkpointer(grabber, frames, opts.screens_dir, opts.thresholds.screen_diff_px,
                           [*opts.ignore, *volatile])
         stack.callback(cp.finish)
+        ready_by = time.monotonic() + (opts.launch_timeout if app else min(2.0, opts.sync_timeout))
         if placer is not None:  # the windows the recording began with, before anything is done in them
-            placer.prepare(layouts.at(float("-inf")), opts.launch_timeout if app else 1.0)
-        items = restore_start(desk, start, layouts, placer, opts, log) + held
+            placer.prepare(layouts.at(float("-inf")), max(ready_by - time.monotonic(), 0.0))
+        items = restore_start(desk, start, layouts, placer, opts, target, stack, stopper, log) + held
         checkpoints: list[Checkpoint] = []
         if plan.first_screen is not None:
-            wait = opts.launch_timeout if app else min(2.0, opts.sync_timeout)
+            wait = max(ready_by - time.monotonic(), POLL)
             log(f"waiting up to {wait:g} s for the first recorded screen")
             frame, d, ok, waited = cp.wait_for(plan.first_screen, wait,
                                                stop=lambda: app is not None and not app.running())
@@ -175,19 +184,28 @@ def make_placer(desk: LiveDesktop, layouts: Layouts, events: list[Event], start:
 
 
 def restore_start(desk: LiveDesktop, start: StartState | None, layouts: Layouts, placer: Placer | None,
-                  opts: ReplayOptions, log: Callable[[str], None]) -> list[StartItem]:
+                  opts: ReplayOptions, target: Target, stack: contextlib.ExitStack, stopper: Stopper,
+                  log: Callable[[str], None]) -> list[StartItem]:
     """Put the display into the recorded start state (what can be), item by item."""
     if start is None:
         return not_recorded()
     if opts.first > 0:
         return [StartItem(item="start", status="not restorable",
                           detail="the replay starts at a later step: the recorded start state is not its state")]
-    items = Restorer(desk, start, layouts, placer, KeyMapper(desk.d), log=log).run()
+    restorer = Restorer(desk, start, layouts, placer, KeyMapper(desk.d), log=log)
+    if not target.private:
+        stack.callback(shielded, stopper, restorer.put_back)
+    items = restorer.run()
     log("start state: " + "; ".join(f"{i.item} {i.status}" for i in items))
     return items
 
 
 def let_go(guard: InputGuard, stopper: Stopper) -> None:
     """The last thing before the display goes: nothing may stay held, whatever happened (never interrupted)."""
+    shielded(stopper, guard.release)
+
+
+def shielded(stopper: Stopper, fn: Callable[[], object]) -> None:
+    """Cleanup that must run to its end: no interrupt inside it, and its own failure stops nothing else."""
     with stopper.shield(), contextlib.suppress(Exception):
-        guard.release()
+        fn()

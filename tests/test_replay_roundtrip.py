@@ -116,7 +116,8 @@ def test_fixture_roundtrip_reproduces_state(new_display: Callable[..., Display],
 
 
 def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_path: Path) -> None:
-    """Recorded against an instant app, replayed against one 1.5 s slower: only --sync screen keeps up."""
+    """Recorded against an instant app, replayed against one 1.5 s slower: only screen sync (the default)
+    keeps up; strict timing (--sync none) clicks before the app is ready."""
     d = new_display()
 
     def session(d: Display, rec: ScriptedRecording) -> None:
@@ -128,7 +129,8 @@ def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_pat
     assert recorded["confirmed"] == 1
 
     slow = tmp_path / "slow.json"
-    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", app_cmd(slow, delay=1.5), "--json")
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", app_cmd(slow, delay=1.5), "--sync", "none",
+             "--json")
     assert res.returncode == 1, res.stderr
     assert read_state(slow)["confirmed"] == 0
     rep = report_of(res.stdout)
@@ -136,7 +138,7 @@ def test_slow_app_needs_screen_sync(new_display: Callable[..., Display], tmp_pat
 
     synced = tmp_path / "synced.json"
     res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", app_cmd(synced, delay=1.5),
-             "--sync", "screen", "--sync-timeout", "5", "--json")
+             "--sync-timeout", "5", "--json")
     assert res.returncode == 0, res.stderr
     assert read_state(synced)["confirmed"] == 1
     rep = report_of(res.stdout)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import msgspec
@@ -113,6 +113,7 @@ class Layouts:
 
     def __init__(self, start: StartState | None, events: Iterable[Event]) -> None:
         self._synthetic: dict[tuple[str | None, str], int] = {}
+        self._is_screen: Callable[[RecordedWindow], bool] = lambda _w: False
         stack = [self.recorded(w) for w in start.windows] if start is not None else []
         self._times: list[float] = [float("-inf")]
         self._stacks: list[tuple[RecordedWindow, ...]] = [tuple(stack)]
@@ -144,8 +145,19 @@ class Layouts:
         return self._focus[self._k(t)]
 
     def under(self, t: float, x: int, y: int) -> tuple[RecordedWindow, ...]:
-        """The windows containing (x, y) at ``t``, top first."""
-        return tuple(w for w in reversed(self.at(t)) if w.width > 0 and w.height > 0 and w.contains(x, y))
+        """The windows containing (x, y) at ``t``, top first (down to the first one that is the screen)."""
+        out = []
+        for w in reversed(self.at(t)):
+            if w.width > 0 and w.height > 0 and w.contains(x, y):
+                if self._is_screen(w):
+                    break
+                out.append(w)
+        return tuple(out)
+
+    def ignore(self, is_screen: Callable[[RecordedWindow], bool]) -> None:
+        """Windows for which ``is_screen`` holds are the screen itself: no event is anchored to them (nor to
+        anything below them)."""
+        self._is_screen = is_screen
 
     def all(self) -> list[RecordedWindow]:
         """Every recorded window once (its latest geometry)."""
@@ -159,13 +171,18 @@ class Layouts:
 PointerEvent = MouseMove | MouseDown | MouseUp | Scroll
 
 
-def anchor_events(events: Sequence[Event], layouts: Layouts, start: StartState | None) -> dict[int, Anchor]:
+def anchor_events(events: Sequence[Event], layouts: Layouts, start: StartState | None,
+                  screen: tuple[int, int] | None = None) -> dict[int, Anchor]:
     """Each pointer event's anchor, by raw event index; events over no recorded window have none.
 
     While a button is held (a drag, a held click) every event keeps the anchor of the press that began
     the hold and, at replay, that press's offset: a drag is one gesture in one frame of reference, and a
-    window dragged by its title bar must not carry its own drag away with it.
+    window dragged by its title bar must not carry its own drag away with it. A window covering the whole
+    ``screen`` (a desktop window, a full-screen app) cannot be elsewhere: events over it stay on the screen.
     """
+    if screen is not None:
+        layouts.ignore(lambda w: w.x <= 0 and w.y <= 0 and w.x + w.width >= screen[0]
+                       and w.y + w.height >= screen[1])
     out: dict[int, Anchor] = {}
     held: set[str] = set(start.buttons) if start is not None else set()
     hold: int | None = HOLD_AT_START if held else None

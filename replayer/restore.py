@@ -34,7 +34,7 @@ from wf.bundle.replays import StartItem
 from wf.replayer.anchoring import Placer, WindowNotFound
 from wf.replayer.driver import X_BUTTONS
 from wf.replayer.keyboard import KeyMapper
-from wf.replayer.layout import Layouts
+from wf.replayer.layout import Layouts, match
 from wf.replayer.livedesk import LOCK_KEYSYMS, LiveDesktop
 from wf.replayer.plan import InputEvent, Plan, Step, key_identity
 
@@ -175,11 +175,13 @@ class Restorer:
         if focus is None:
             return StartItem(item="focus", status="as recorded", detail="no window had the focus (the bare root)")
         rec = self.layouts.recorded(focus)
-        placer = self.placer
-        live = placer.resolve(rec, placer.wait) if placer is not None else None
+        if self.placer is not None:
+            live = self.placer.resolve(rec, self.placer.wait)
+        else:  # --anchor screen: the window is still found the same way, just not followed
+            found = match(rec, self.desk.windows())
+            live = found[0] if found else None
         if live is None:
-            why = "not found on the display" if placer is not None else "windows are not looked up with --anchor screen"
-            return StartItem(item="focus", status="not restorable", detail=f"{rec.name()} {why}")
+            return StartItem(item="focus", status="not restorable", detail=f"{rec.name()} not found on the display")
         top = bool(self.start.windows) and self.layouts.recorded(self.start.windows[-1]).key == rec.key
         if self.desk.window_manager() is not None:
             if self.desk.active_window() == live.id:

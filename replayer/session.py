@@ -116,7 +116,7 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
         desk = LiveDesktop(target.name)
         stack.callback(desk.close)
         layouts = Layouts(start, events)
-        placer = make_placer(desk, layouts, events, start, opts, scale, step_near)
+        placer = make_placer(desk, layouts, events, start, opts, scale, step_near, recorded_size)
         frames = FrameCache(bundle)
         grabber = AlignedGrabber(target.name, placer, frames) if placer is not None else Grabber(target.name)
         stack.callback(grabber.close)
@@ -169,12 +169,12 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
 
 
 def make_placer(desk: LiveDesktop, layouts: Layouts, events: list[Event], start: StartState | None,
-                opts: ReplayOptions, scale: tuple[float, float], step_of: Callable[[int], int | None]
-                ) -> Placer | None:
+                opts: ReplayOptions, scale: tuple[float, float], step_of: Callable[[int], int | None],
+                recorded_size: tuple[int, int]) -> Placer | None:
     """The window anchoring of this replay (None with ``--anchor screen``)."""
     if opts.anchor != "window":
         return None
-    anchors = anchor_events(events, layouts, start)
+    anchors = anchor_events(events, layouts, start, screen=recorded_size)
     at_start = start_anchor(layouts, start) if start is not None else None
     if at_start is not None:
         anchors[START_INDEX] = at_start

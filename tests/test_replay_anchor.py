@@ -88,6 +88,16 @@ def test_a_drag_keeps_the_anchor_of_its_press() -> None:
     assert 4 not in anchors  # after the release, outside any window: screen coordinates
 
 
+def test_a_desktop_window_covering_the_screen_anchors_nothing() -> None:
+    desktop = WindowState(title="Desktop", wm_class="desktop.Desktop", id=5, x=0, y=0, width=1280, height=800)
+    start = StartState(pointer=(10, 10), focus=APP, windows=[desktop, APP])
+    evs = [MouseDown(t=0.1, x=900, y=600, button="left"), MouseUp(t=0.2, x=900, y=600, button="left"),
+           MouseDown(t=0.3, x=50, y=50, button="left")]
+    anchors = anchor_events(evs, Layouts(start, evs), start, screen=(1280, 800))
+    assert 0 not in anchors and 1 not in anchors  # a click on the desktop stays at its screen coordinates
+    assert [w.key for w in anchors[2].windows] == [11]  # and the desktop is no fallback below the app
+
+
 def test_a_button_held_across_the_start_is_one_hold_from_the_start() -> None:
     start = StartState(pointer=(20, 20), buttons=["left"], focus=APP, windows=[APP])
     evs = [MouseMove(t=0.1, x=30, y=20), MouseUp(t=0.2, x=30, y=20, button="left")]

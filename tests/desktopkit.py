@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import msgspec
 import orjson
 from Xlib import X
 from xrig import FIXTURES, Display
 
-from wf.bundle.events import Event, HeldKey, Locks, StartState, WindowState, to_dict
+from wf.bundle.events import Event, HeldKey, Locks, StartState, WindowState, single_screen_header, to_dict
+from wf.bundle.writer import BundleWriter
 from wf.recorder.keys import translate
 from wf.replayer.keyboard import KeyMapper
 from wf.replayer.livedesk import LiveDesktop
@@ -83,3 +85,14 @@ def without_start(head: dict[str, object]) -> None:
     """A header as a format 1.0 recorder wrote it: no start state."""
     head.pop("start", None)
     head["minor"] = 0
+
+
+def write_bundle(path: Path, events: Sequence[Event], *, start: StartState | None = None,
+                 launch: str | None = None, size: tuple[int, int] = (1280, 800)) -> Path:
+    """A bundle of hand-written events (format 1.1 when it has a start state)."""
+    header = single_screen_header(*size, started="2026-01-01T00:00:00Z", recorder="test", launch=launch)
+    header = msgspec.structs.replace(header, start=start, minor=header.minor if start else 0)
+    with BundleWriter(path, header) as w:
+        for e in events:
+            w.write(e)
+    return path

@@ -8,11 +8,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 import orjson
 from Xlib import X
-from xrig import FIXTURES, Display
+from xrig import FIXTURES, Display, wf
 
 from wf.bundle.events import Event, HeldKey, Locks, StartState, WindowState, single_screen_header, to_dict
 from wf.bundle.writer import BundleWriter
@@ -96,3 +97,79 @@ def write_bundle(path: Path, events: Sequence[Event], *, start: StartState | Non
         for e in events:
             w.write(e)
     return path
+
+
+FAST_FAIL = ("--sync-timeout", "2")  # for replays that are meant to fail: do not wait 10 s per screen
+
+
+def replay(bundle: Path, *args: str | Path, on: Display | None = None) -> tuple[int, dict[str, object], str]:
+    """`wf replay` on display ``on`` (None: a private Xvfb): exit status, JSON report, stderr."""
+    where = ("--xvfb",) if on is None else ()
+    res = wf("replay", bundle, *where, *LOADED, *args, "--json", env=on.env() if on else None, timeout=180)
+    return res.returncode, orjson.loads(res.stdout) if res.stdout.strip() else {}, res.stderr
+
+
+def items(report: dict[str, object]) -> dict[str, str]:
+    """The report's start-state items: item → status."""
+    return {i["item"]: i["status"] for i in report["desktop"]["start"]}  # type: ignore[index]
+
+
+def client_origin(d: Display, title: str) -> tuple[int, int]:
+    desk = LiveDesktop(d.name)
+    try:
+        w = next(w for w in desk.windows() if w.title == title)
+        return w.client_x, w.client_y
+    finally:
+        desk.close()
+
+
+def xterm_cat(out: Path) -> str:
+    """A terminal that saves what is typed into it to ``out`` (until ctrl+d)."""
+    return shlex.join(["xterm", "-geometry", "80x10+0+0", "-e", "sh", "-c", f"cat > {shlex.quote(str(out))}"])
+
+
+def wait_bytes(path: Path, timeout: float = 5.0) -> bytes:
+    """The file's bytes once it has some (or as it is after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            time.sleep(0.2)
+            break
+        time.sleep(0.05)
+    return path.read_bytes() if path.exists() else b""
+
+
+class Marks(Protocol):
+    """Where a script says an action is about to start (ScriptedRecording stores a pre screen there)."""
+
+    def pre(self) -> None: ...
+
+
+class NoMarks:
+    """For `wf record`, which stores its own pre-action screens."""
+
+    def pre(self) -> None:
+        pass
+
+
+def fixture_session(d: Display, rec: Marks, origin: tuple[int, int]) -> None:
+    """Two clicks on Increment, typing into the entry, Open then Confirm; the app's client area at ``origin``."""
+    ox, oy = origin
+
+    def click(x: int, y: int) -> None:
+        d.xdotool("mousemove", ox + x, oy + y)
+        time.sleep(0.15)
+        rec.pre()
+        d.xdotool("click", "1")
+        time.sleep(0.3)
+
+    click(100, 40)
+    click(100, 40)
+    click(100, 235)
+    rec.pre()
+    d.xdotool("type", "--delay", "30", "moved")
+    time.sleep(0.3)
+    click(100, 140)
+    time.sleep(0.3)
+    click(300, 140)
+

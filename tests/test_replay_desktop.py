@@ -18,60 +18,29 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import pytest
 from desktopkit import (
+    FAST_FAIL,
     LOADED,
     app_cmd,
+    client_origin,
     desktop_state,
+    fixture_session,
+    items,
     read_state,
+    replay,
     rewrite_bundle,
+    wait_bytes,
     without_start,
     write_bundle,
+    xterm_cat,
 )
-from xrig import WF, Display, require, wf
+from xrig import WF, Display, require
 
 from wf.bundle.events import Event, HeldKey, KeyDown, KeyUp, Locks, MouseDown, MouseMove, StartState, Volatile
-from wf.replayer.livedesk import LiveDesktop
 from wf.replayer.scripted import ScriptedRecording
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
-FAST_FAIL = ("--sync-timeout", "2")  # for replays that are meant to fail: do not wait 10 s per screen
-
-
-def replay(bundle: Path, *args: str | Path, on: Display | None = None) -> tuple[int, dict[str, object], str]:
-    """`wf replay` on display ``on`` (None: a private Xvfb): exit status, JSON report, stderr."""
-    where = ("--xvfb",) if on is None else ()
-    res = wf("replay", bundle, *where, *LOADED, *args, "--json", env=on.env() if on else None, timeout=180)
-    return res.returncode, orjson.loads(res.stdout) if res.stdout.strip() else {}, res.stderr
-
-
-def items(report: dict[str, object]) -> dict[str, str]:
-    return {i["item"]: i["status"] for i in report["desktop"]["start"]}  # type: ignore[index]
-
-
-def client_origin(d: Display, title: str) -> tuple[int, int]:
-    desk = LiveDesktop(d.name)
-    try:
-        w = next(w for w in desk.windows() if w.title == title)
-        return w.client_x, w.client_y
-    finally:
-        desk.close()
-
-
-def xterm_cat(out: Path) -> str:
-    """A terminal that saves what is typed into it to ``out`` (until ctrl+d)."""
-    return shlex.join(["xterm", "-geometry", "80x10+0+0", "-e", "sh", "-c", f"cat > {shlex.quote(str(out))}"])
-
-
-def wait_bytes(path: Path, timeout: float = 5.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.stat().st_size:
-            time.sleep(0.2)
-            break
-        time.sleep(0.05)
-    return path.read_bytes() if path.exists() else b""
 
 
 # -- the start state ---------------------------------------------------------------------------------------
@@ -174,27 +143,6 @@ def test_a_key_held_across_the_start_is_held_again(new_display: Callable[..., Di
 
 
 # -- windows elsewhere -------------------------------------------------------------------------------------
-
-def fixture_session(d: Display, rec: ScriptedRecording, origin: tuple[int, int]) -> None:
-    ox, oy = origin
-
-    def click(x: int, y: int) -> None:
-        d.xdotool("mousemove", ox + x, oy + y)
-        time.sleep(0.15)
-        rec.pre()
-        d.xdotool("click", "1")
-        time.sleep(0.3)
-
-    click(100, 40)
-    click(100, 40)
-    click(100, 235)
-    rec.pre()
-    d.xdotool("type", "--delay", "30", "moved")
-    time.sleep(0.3)
-    click(100, 140)
-    time.sleep(0.3)
-    click(300, 140)
-
 
 @pytest.mark.parametrize("wm", [False, True], ids=["bare", "openbox"])
 def test_a_window_placed_elsewhere_is_followed(new_display: Callable[..., Display], tmp_path: Path,

@@ -109,14 +109,14 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
                 shift = take_checkpoint(Check(max(at - lead, 0.0), pre, a.first_event), opts, run.checkpointer,
                                         run.checkpoints, origin, START_LEAD, shift, run.step_of)
             due = origin + START_LEAD + at + shift
+            if run.place is not None and a.kind != "type":  # where its window is now; typed text follows the focus
+                a = run.place.action(a)
+                if run.place.take_waited() and (late := time.monotonic() - due) > 0:
+                    shift += late  # it waited for its window to appear: the rest of the schedule moves with it
+                    due += late
             sleep_until(due)
             if not run.target.private:
                 driver.ensure_hands_off()
-            if run.place is not None and a.kind != "type":  # typed text goes wherever the focus is
-                a = run.place.action(a)
-                late = run.place.take_waited()  # it waited for a window to appear: the schedule moves with it
-                shift += late
-                due += late
             if a.kind == "type":
                 for k in typed[id(a)]:
                     driver.send(k)

@@ -71,14 +71,14 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float) -> list[S
                                     run.step_of)
             ci += 1
         due = origin + start + step.at + shift
+        if run.place is not None:  # --anchor window: where its window is now (looked up before its time)
+            step = dataclasses.replace(step, event=run.place.event(step))
+            if run.place.take_waited() and (late := time.monotonic() - due) > 0:
+                shift += late  # it waited for its window to appear: the rest of the schedule moves with it
+                due += late
         sleep_until(due)
         if not run.target.private:
             driver.ensure_hands_off()
-        if run.place is not None:  # --anchor window: the event as injected, where its window is now
-            step = dataclasses.replace(step, event=run.place.event(step))
-            late = run.place.take_waited()  # it waited for a window to appear: the schedule moves with it
-            shift += late
-            due += late
         driver.send(step.event)
         timings.append(StepTiming(step, due - origin, time.monotonic() - origin))
     return timings

@@ -4,7 +4,8 @@ a window manager (openbox).
 
 The bundles come from ``ScriptedRecording`` (real X RECORD capture of xdotool input) with the header's
 ``start`` read from the display the way the recorder reads it (tests/desktopkit.py); the same scenarios
-recorded by `wf record` itself are in test_replay_recorded.py.
+recorded by `wf record` itself are in tests/pending_replay_recorded.py (collected once the recorder writes
+the start state).
 """
 
 from __future__ import annotations

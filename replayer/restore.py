@@ -25,6 +25,7 @@ Each item is reported ``restored``, ``as recorded`` (nothing to do), ``not resto
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -80,9 +81,10 @@ def with_start_holds(plan: Plan, events: Sequence[Event], start: StartState | No
     steps = [Step(START_INDEX, 0.0, p) for p in presses] + list(plan.steps)
     for i, e in releases:
         steps.insert(_position(steps, i), Step(i, _at(plan.steps, i, e.t, speed, max_gap), e))
-    names = [k.key for k in start.keys] + [f"{b} button" for b in start.buttons]
+    names = [k.key for k in start.keys] + [f"{b} button" for b in start.buttons if start.pointer is not None]
     items = [StartItem(item="held", status="restored",
-                       detail=f"{', '.join(names)} pressed before the first event; their recorded releases kept")]
+                       detail=f"{', '.join(names)} pressed before the first event; their recorded releases kept")
+             ] if presses else []
     if start.buttons and start.pointer is None:
         items.append(StartItem(item="buttons", status="not restorable",
                                detail="buttons were held but the pointer position is not recorded"))
@@ -225,7 +227,7 @@ class Restorer:
                 continue
             self.desk.tap(kc)
             self.toggled[name] = have
-            now = _settled(lambda n=name: self.desk.locks()[n], want)  # type: ignore[misc]
+            now = _settled(functools.partial(self._lock, name), want)
             if now == want:
                 out.append(StartItem(item=item, status="restored", detail=f"turned {'on' if want else 'off'}"))
             else:
@@ -233,6 +235,9 @@ class Restorer:
                                      detail=f"tapping {name.title()}_Lock did not turn it {'on' if want else 'off'}"))
         return out
 
+
+    def _lock(self, name: str) -> bool | None:
+        return self.desk.locks()[name]
 
     def put_back(self) -> None:
         """Turn the locks the restore changed back to what they were before the replay (a real desktop's

@@ -48,7 +48,7 @@ class WindowNotFound(CheckFailed):
 
     def __init__(self, window: RecordedWindow, event: int, step: int | None, waited: float) -> None:
         where = f"step {step} (event {event})" if step is not None else f"event {event}"
-        super().__init__(f"{window.name()} is not on the display (looked for {waited:.1f} s): {where} "
+        super().__init__(f"{window.name()} is not on the display (missing for {waited:.1f} s): {where} "
                          "was recorded in it", hint="start the app that shows it (--launch), or replay with "
                                                     "--anchor screen to use the recorded screen coordinates")
         self.window = window
@@ -89,6 +89,7 @@ class Placer:
         self._shared = {c for c in classes if c is not None and classes.count(c) > 1}
         self._tried: dict[int, float] = {}
         self._waited = 0.0  # seconds spent waiting for windows since take_waited()
+        self._missing: dict[int, float] = {}  # recorded window key -> when it was first looked for in vain
 
     # -- looking windows up ----------------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ class Placer:
                 taken = [x.live.id for x in self.bound.values()]
                 found = match(rec, self.desk.windows(), taken=taken, class_shared=rec.wm_class in self._shared)
                 if found is not None:
+                    self._missing.pop(rec.key, None)
                     before = self.found.get(rec.key)
                     now = time.monotonic()
                     self.bound[rec.key] = self.found[rec.key] = _Bound(
@@ -111,6 +113,7 @@ class Placer:
                     self.gone.discard(rec.key)
                     return found[0]
                 if time.monotonic() - t0 >= wait:
+                    self._missing.setdefault(rec.key, t0)
                     return None
                 time.sleep(POLL)
         finally:
@@ -173,14 +176,14 @@ class Placer:
     def _offset_of(self, a: Anchor, index: int, *, fresh: bool) -> tuple[int, int, int | None]:
         if not a.windows:
             return 0, 0, None
-        t0 = time.monotonic()
         for n, rec in enumerate(a.windows):
             if n and a.focused:
                 break  # it had the focus: it cannot have been closed, so nothing below it can stand in
             live = self._live(rec, fresh=fresh, wait=self.wait if n == 0 else 0.0)
             if live is not None:
                 return (*self.offset(rec, live), rec.key)
-        raise WindowNotFound(a.windows[0], index, self.step_of(index), time.monotonic() - t0)
+        first, now = a.windows[0], time.monotonic()
+        raise WindowNotFound(first, index, self.step_of(index), now - self._missing.get(first.key, now))
 
     def event(self, step: Step) -> InputEvent:
         """The step's event as it is injected: pointer events moved by their window's offset."""

@@ -23,8 +23,14 @@ HELP = (
     "Formats: parquet (Hugging Face Image columns, sharded), webdataset (tar shards), agentnet (episode "
     "JSONL, 0–1 coordinates, the screen BEFORE each action), osworld (traj.jsonl per episode, the screen "
     "AFTER each action), pyautogui (one replay script per bundle). Schemas: docs/export.md.\n\n"
+    "Every row carries the step's effect in the bundle's last kept replay (verified, differs, unchecked, "
+    "unreplayed) and that replay's verdict; --require-verified keeps only the episodes whose last replay was "
+    "verified (every step re-executed and its effect observed).\n\n"
     "Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty "
     "directory; its manifest.json lists bundles, steps, files and skipped bundles with the reason.\n\n"
+    "--min-quality X leaves out demonstrations whose quality score (docs/quality.md) is below X; "
+    "--drop-dead-steps leaves out steps after which the screen did not change. Every row carries the step's "
+    "`screen_effect` and the episode's `quality_score`; the manifest lists what was filtered and why.\n\n"
     "Exits 1 when a bundle was skipped as invalid (the others are still exported), unless --skip-invalid."
 )
 
@@ -48,13 +54,21 @@ def command(
                                                  "longer side is at most PX.")] = None,
     history: Annotated[int, typer.Option("--history", metavar="K",
                                          help="Previous actions given as text per step.")] = 5,
+    require_verified: Annotated[bool, typer.Option("--require-verified", help="Only episodes whose last kept "
+                                                   "replay was verified (the others are listed in the "
+                                                   "manifest as excluded).")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="Exit 0 even when invalid bundles were skipped.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON on stdout.")] = False,
+    min_quality: Annotated[float | None, typer.Option("--min-quality", metavar="X", help="Leave out demonstrations "
+                                                      "whose quality score (0–1) is below X.")] = None,
+    drop_dead_steps: Annotated[bool, typer.Option("--drop-dead-steps", help="Leave out steps that changed nothing "
+                                                  "on screen (dead clicks and keys).")] = False,
 ) -> int:
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
-                         history=history)
+                         history=history, min_quality=min_quality, drop_dead_steps=drop_dead_steps,
+                         require_verified=require_verified)
     quiet = json or not sys.stderr.isatty()
     manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
     for b in manifest.bundles:
@@ -62,6 +76,8 @@ def command(
             warn(escape(w))
     for s in manifest.skipped:
         warn(f"skipped {escape(s.path)}: {escape(s.reason)}")
+    for f in manifest.filtered:
+        err.print(f"[yellow]left out[/] {escape(f.path)} ({f.filter}): {escape(f.reason)}")
     if json:
         print_json(manifest)
     else:
@@ -91,3 +107,8 @@ def _summary(m: Manifest, out: Path) -> None:
               f"({m.coords} coordinates) → {escape(str(out))} ({len(m.files)} file(s), {human_bytes(m.bytes)})")
     if m.skipped:
         err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(str(out / 'manifest.json'))}")
+    dead = sum(len(b.dead_dropped) for b in m.bundles)
+    left = ([f"{len(m.filtered)} bundle(s) below --min-quality"] if m.filtered else []) + \
+        ([f"{dead} dead step(s)"] if dead else [])
+    if left:
+        err.print(f"[yellow]left out[/] {' and '.join(left)}; see {escape(str(out / 'manifest.json'))}")

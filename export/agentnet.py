@@ -58,6 +58,8 @@ class AgentNetExport:
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
+                "effect": s.effect,
+                "screen_effect": s.screen_effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
             # AgentNet closes every trajectory with terminate on the final screen.
@@ -72,13 +74,18 @@ class AgentNetExport:
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
+                "effect": None,
+                "screen_effect": None,
             })
         line = {
             "task_id": episode.episode_id,
             "instruction": episode.instruction,
             "outcome": episode.outcome,
+            "verdict": episode.verdict,
             "tags": list(episode.tags),
             "quality": episode.quality,
+            "quality_score": episode.quality_score,
+            "quality_components": episode.quality_components,
             "screen": {"width": episode.screen[0], "height": episode.screen[1]},
             "coords": episode.coords,
             "traj": traj,

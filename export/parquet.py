@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -48,6 +49,13 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("image_height", pa.int32()),
     pa.field("tags", pa.list_(pa.string())),
     pa.field("quality", pa.int32()),
+    pa.field("effect", pa.string(), nullable=False),
+    pa.field("verdict", pa.string(), nullable=False),
+    # signal (wf.curate, docs/quality.md): the step's effect on the recorded screens as JSON, the episode's
+    # quality score and its components as JSON
+    pa.field("screen_effect", pa.string()),
+    pa.field("quality_score", pa.float64()),
+    pa.field("quality_components", pa.string()),
 ]
 SCHEMA = pa.schema(_FIELDS)
 
@@ -80,7 +88,7 @@ COMPRESSION: dict[str, Codec] = {f.name: ZSTD for f in SCHEMA} | {
     "image.bytes": NONE, "post_image.bytes": NONE, "image.path": ZSTD, "post_image.path": ZSTD}
 # Dictionary encoding only where values repeat; trying it on image bytes costs time for nothing.
 DICTIONARY_COLUMNS = ["episode_id", "bundle", "instruction", "outcome", "action_type", "coords",
-                      "window_title", "window_class", "label"]
+                      "window_title", "window_class", "label", "effect", "verdict"]
 SHARD_STEM = "data/train"
 # Counted against --shard-size up front: the footer (schema, features metadata, row-group index).
 FOOTER_RESERVE = 8192 + len(SCHEMA_WITH_METADATA.metadata[b"huggingface"])
@@ -162,12 +170,18 @@ def _image(ref: Any) -> tuple[dict[str, Any] | None, int]:
     return {"bytes": data, "path": ref.name}, len(data)
 
 
+def _json(obj: object) -> str | None:
+    return None if obj is None else orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     pre, pre_n = _image(s.pre)
     post, post_n = _image(s.post)
     action = s.action_json
     # Same fields as WebDataset's .json; here the images are bytes and the action a JSON string.
-    row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action}
+    row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action,
+                                  "screen_effect": _json(s.screen_effect),
+                                  "quality_components": _json(ep.quality_components)}
     texts = (action, s.code, s.description, s.previous, ep.instruction, s.window_title, s.window_class,
              s.note, s.thought, s.label, ep.episode_id, ep.name, *ep.tags)
     # Bytes before compression, plus slack for fixed-width columns and page headers: an upper bound.

@@ -22,9 +22,10 @@ from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
+from wf.curate.filters import Filters
 from wf.export.formats import FORMATS, REGISTRY
 from wf.export.images import check_spec
-from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
+from wf.export.steps import CollectOptions, Episode, Filtered, Skipped, collect_episode, episode_id
 from wf.export.writer import MIB, OutputFile, WriterConfig
 
 MANIFEST = "manifest.json"
@@ -47,6 +48,9 @@ class ExportOptions:
     image_format: str | None = None
     max_side: int | None = None
     history: int = 5
+    min_quality: float | None = None  # leave out demonstrations scoring below (wf.curate, docs/quality.md)
+    drop_dead_steps: bool = False  # leave out steps that changed nothing on screen
+    require_verified: bool = False  # only episodes whose last kept replay was verified (docs/export.md)
 
 
 class BundleEntry(msgspec.Struct, kw_only=True):
@@ -58,6 +62,20 @@ class BundleEntry(msgspec.Struct, kw_only=True):
     instruction: str | None
     outcome: str
     warnings: list[str]
+    quality_score: float | None = None
+    dead_dropped: list[int] = msgspec.field(default_factory=list)  # steps --drop-dead-steps left out
+    verdict: str = "unreplayed"  # of the bundle's last kept replay (docs/export.md)
+    coverage: float | None = None
+
+
+class FilteredEntry(msgspec.Struct, kw_only=True):
+    """A readable bundle a filter left out (--min-quality, --require-verified), and why."""
+
+    path: str
+    episode_id: str
+    filter: str  # the option: min-quality | require-verified
+    reason: str
+    quality_score: float | None = None
 
 
 class SkippedEntry(msgspec.Struct, kw_only=True):
@@ -89,6 +107,10 @@ class Manifest(msgspec.Struct, kw_only=True):
     bundles: list[BundleEntry]
     skipped: list[SkippedEntry]
     files: list[FileEntry]
+    min_quality: float | None = None
+    drop_dead_steps: bool = False
+    require_verified: bool = False
+    filtered: list[FilteredEntry] = msgspec.field(default_factory=list)  # readable bundles left out, with why
 
 
 def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
@@ -108,14 +130,17 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         raise BadInput(f"--history {opts.history} must not be negative")
     if not bundles:
         raise BadInput("no bundles to export", hint="pass one or more bundle directories")
+    filters = Filters(opts.min_quality, opts.drop_dead_steps)
     out = _prepare_out(opts.out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
-                           images=spec, want_images=fmt.images, want_program=fmt.program)
+                           images=spec, want_images=fmt.images, want_program=fmt.program, filters=filters,
+                           require_verified=opts.require_verified)
     jobs, skipped = _plan(bundles)
 
     entries: list[BundleEntry] = []
     skips: list[SkippedEntry] = []
+    filtered: list[FilteredEntry] = []
     steps = 0
     tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
     try:
@@ -126,6 +151,9 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         for done, result in enumerate(results, start=1):
             if isinstance(result, Skipped):
                 skips.append(SkippedEntry(path=result.bundle, reason=result.reason))
+            elif isinstance(result, Filtered):
+                filtered.append(FilteredEntry(path=result.bundle, episode_id=result.episode_id, filter=result.filter,
+                                              reason=result.reason, quality_score=result.score))
             else:
                 writer.add(result)
                 shutil.rmtree(tmp / result.episode_id, ignore_errors=True)  # re-encoded images, now written
@@ -146,6 +174,8 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         include_dropped=opts.include_dropped, history=opts.history, shard_bytes=shard_bytes,
         episodes=len(entries), steps=steps, bytes=sum(f.bytes for f in files),
         bundles=entries, skipped=skips, files=[_file(f) for f in files],
+        min_quality=opts.min_quality, drop_dead_steps=opts.drop_dead_steps, require_verified=opts.require_verified,
+        filtered=filtered,
     )
     (out / MANIFEST).write_bytes(orjson.dumps(msgspec.to_builtins(manifest), option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
@@ -197,7 +227,7 @@ def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]
     return jobs, skipped
 
 
-def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
+def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped | Filtered:
     try:
         return collect_episode(job.path, opts, tmp, job.episode_id)
     except WfError as exc:
@@ -206,19 +236,19 @@ def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
         return Skipped(job.path, f"cannot be exported ({type(exc).__name__}: {exc})")
 
 
-def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped]:
+def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped | Filtered]:
     job, opts, tmp = args
     return job.index, _work(job, opts, tmp)
 
 
 def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions, tmp: Path,
-             workers: int) -> Iterator[Episode | Skipped]:
+             workers: int) -> Iterator[Episode | Skipped | Filtered]:
     """Yield one result per input bundle, in input order, however the workers finish."""
     total = len(jobs) + len(skipped)
-    ready: dict[int, Episode | Skipped] = dict(skipped)
+    ready: dict[int, Episode | Skipped | Filtered] = dict(skipped)
     nxt = 0
 
-    def drain() -> Iterator[Episode | Skipped]:
+    def drain() -> Iterator[Episode | Skipped | Filtered]:
         nonlocal nxt
         while nxt in ready:
             yield ready.pop(nxt)
@@ -243,7 +273,8 @@ def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions
 def _entry(ep: Episode) -> BundleEntry:
     return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
                        actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
-                       outcome=ep.outcome, warnings=list(ep.warnings))
+                       outcome=ep.outcome, warnings=list(ep.warnings), quality_score=ep.quality_score,
+                       dead_dropped=list(ep.dead_dropped), verdict=ep.verdict, coverage=ep.coverage)
 
 
 def _file(f: OutputFile) -> FileEntry:

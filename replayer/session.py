@@ -19,19 +19,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wf.bundle.actions import reduce_events
+from wf.bundle.actions import Action, reduce_events
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Event, StartState
 from wf.bundle.pixels import volatile_regions
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import Checkpoint, Desktop, EventRow, Failure, StartItem
+from wf.bundle.replays import Checkpoint, Desktop, EventRow, Failure, StartItem, StepEffect
 from wf.replayer.actions_level import run_actions
 from wf.replayer.anchoring import AlignedGrabber, Placer, WindowNotFound
 from wf.replayer.checkpoints import POLL, Checkpointer
 from wf.replayer.compare import FrameCache, Grabber
+from wf.replayer.effects import EffectWatcher
 from wf.replayer.environment import Target, check_scale, launch, open_target
 from wf.replayer.events_level import run_events
-from wf.replayer.fidelity import Evaluation, evaluate
+from wf.replayer.evidence import assess
+from wf.replayer.expectations import Expectation, expectations
+from wf.replayer.fidelity import Evaluation
 from wf.replayer.keyboard import KeyMapper
 from wf.replayer.layout import Layouts, anchor_events, start_anchor
 from wf.replayer.levels import Driven, LevelRun
@@ -53,13 +56,14 @@ class ReplayResult:
     launched: str | None
     scale: tuple[float, float]
     warnings: list[str]
+    steps: list[StepEffect] = field(default_factory=list)  # per-step effects of the replayed range
+    halted: int | None = None
     desktop: Desktop = field(default_factory=Desktop)
 
 
-def step_index_map(events: list[Event]) -> tuple[Callable[[int], int | None], Callable[[int], int | None]]:
-    """Raw event index → the number of the action step that contains it (None between steps), and → the
-    step that contains it or comes next (what a failure on an event between steps is about)."""
-    actions = reduce_events(events)
+def step_index_map(events: list[Event], actions: list[Action] | None = None) -> Callable[[int], int | None]:
+    """Raw event index → the number of the action step that contains it (None between steps)."""
+    actions = reduce_events(events) if actions is None else actions
     firsts = [a.first_event for a in actions]
 
     def lookup(i: int) -> int | None:
@@ -67,14 +71,20 @@ def step_index_map(events: list[Event]) -> tuple[Callable[[int], int | None], Ca
         if k >= 0 and actions[k].first_event <= i <= actions[k].last_event:
             return actions[k].index
         return None
+    return lookup
 
-    def at_or_after(i: int) -> int | None:
-        own = lookup(i)
+
+def step_or_next(actions: list[Action], step_of: Callable[[int], int | None]) -> Callable[[int], int | None]:
+    """Raw event index → the step that contains it or comes next (what a failure between steps is about)."""
+    firsts = [a.first_event for a in actions]
+
+    def lookup(i: int) -> int | None:
+        own = step_of(i)
         if own is not None:
             return own
         k = bisect.bisect_right(firsts, i)
         return actions[k].index if k < len(actions) else None
-    return lookup, at_or_after
+    return lookup
 
 
 def replay(bundle: Bundle, opts: ReplayOptions, *, log: Callable[[str], None] = lambda _m: None) -> ReplayResult:
@@ -92,7 +102,10 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
     start = header.start
     recorded_size = (header.screen.width, header.screen.height)
     warnings = list(bundle.warnings)
-    step_of, step_near = step_index_map(events)
+    actions = reduce_events(events)
+    step_of = step_index_map(events, actions)
+    step_near = step_or_next(actions, step_of)
+    expected = in_range(expectations(events, actions, opts.level), opts)
     volatile = volatile_regions(events)
     with contextlib.ExitStack() as stack:
         target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack, last_resort=stopper.on_hard_stop)
@@ -120,10 +133,12 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
         frames = FrameCache(bundle)
         grabber = AlignedGrabber(target.name, placer, frames) if placer is not None else Grabber(target.name)
         stack.callback(grabber.close)
-        frames.preload([c.screen for c in plan.checks])
+        frames.preload([*(c.screen for c in plan.checks), *(e.after for e in expected.values() if e.after)])
         cp = Checkpointer(grabber, frames, opts.screens_dir, opts.thresholds.screen_diff_px,
                           [*opts.ignore, *volatile])
         stack.callback(cp.finish)
+        effects = EffectWatcher(cp, expected, sync=opts.sync == "screen", timeout=opts.sync_timeout,
+                                settle=opts.settle)
         ready_by = time.monotonic() + (opts.launch_timeout if app else min(2.0, opts.sync_timeout))
         if placer is not None:  # the windows the recording began with, before anything is done in them
             placer.prepare(layouts.at(float("-inf")), max(ready_by - time.monotonic(), 0.0))
@@ -141,31 +156,47 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
                 time.sleep(1.0)  # no match: give the app a short settle before input starts
             checkpoints.append(cp.result(plan.first_screen, None, "start", frame, d, None, waited, None))
         run = LevelRun(plan=plan, opts=opts, target=target, checkpointer=cp, checkpoints=checkpoints,
-                       step_of=step_of, log=log, place=placer)
+                       step_of=step_of, log=log, effects=effects, expected=expected, place=placer)
         lost: WindowNotFound | None = None
         try:
             driven = run_actions(run, bundle, events, scale) if opts.level == "actions" else run_events(run)
         except WindowNotFound as exc:  # the level let go of everything; the verdict names the window
-            lost, driven = exc, Driven(timings=[], duration=0.0, captured=None)
-        if plan.final_screen is not None and lost is None:
+            lost, driven = exc, Driven(timings=[], duration=0.0)
+        # A --steps range ends where its last step's recorded effect is checked (its effect watch); the
+        # recording's last screen is the final state of the whole task only.
+        final = plan.final_screen if opts.last is None else None
+        if final is not None and driven.halted is None and lost is None:
             settle = opts.sync_timeout if opts.sync == "screen" else opts.settle
-            frame, d, ok, waited = cp.wait_for(plan.final_screen, settle)
-            checkpoints.append(cp.result(plan.final_screen, None, "final", frame, d,
+            frame, d, ok, waited = cp.wait_for(final, settle)
+            checkpoints.append(cp.result(final, None, "final", frame, d,
                                          ok if opts.sync == "screen" else None, waited, None))
+        screens = effects.finish()
         cp.finish()
-        rows, verdict = evaluate(driven.timings, driven.captured or [],
-                                 [c for c in checkpoints if c.label != "start"], opts.thresholds,
-                                 keycode_of=driven.keycode_of, dropped=driven.dropped, step_of=step_of,
-                                 capture=driven.captured is not None)
+        # The start checkpoint counts: a replay into the wrong app (or the wrong state) fails right there.
+        rows, verdict, steps = assess(driven, checkpoints, expected, screens, opts.thresholds,
+                                      sequence_check=opts.level == "events", frames=frames, cp=cp, step_of=step_of)
         if lost is not None:
-            verdict.failures.insert(0, Failure(check="window", message=lost.message, event=lost.event, step=lost.step))
-            verdict.passed = False
+            window_lost(verdict, lost)
         desktop = Desktop(start_recorded=start is not None, start=items, anchor=opts.anchor,
                           window_manager=desk.window_manager(), windows=placer.report() if placer else [],
                           volatile_regions=volatile)
         return ReplayResult(rows=rows, checkpoints=checkpoints, verdict=verdict, target=target, plan=plan,
                             duration=driven.duration, launched=cmd or None, scale=scale, warnings=warnings,
-                            desktop=desktop)
+                            steps=steps, halted=driven.halted, desktop=desktop)
+
+
+def in_range(exps: list[Expectation], opts: ReplayOptions) -> dict[int, Expectation]:
+    """The steps ``--steps`` asked for (all when it was not given), by action index."""
+    return {e.step: e for e in exps if e.action.first_event >= opts.first
+            and (opts.last is None or e.action.last_event <= opts.last)}
+
+
+def window_lost(verdict: Evaluation, lost: WindowNotFound) -> None:
+    """A recorded window was not on the display: the replay stopped there, and that is its first failure."""
+    verdict.failures.insert(0, Failure(check="window", message=lost.message, event=lost.event, step=lost.step))
+    verdict.passed, verdict.status = False, "failed"
+    if lost.step is not None:
+        verdict.first_failed_step = lost.step
 
 
 def make_placer(desk: LiveDesktop, layouts: Layouts, events: list[Event], start: StartState | None,

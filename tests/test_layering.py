@@ -2,6 +2,7 @@
 
 bundle ← recorder, replayer, export, redact, view ← cli. The bundle is the contract and imports nothing
 above it; the recorder never imports the replayer; nothing but the command line imports the command line.
+curate (effects, quality, splitting) stands on the bundle alone; export, view and cli may use it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bundle", "cli", "export", "recorder", "redact", "replayer", "view")
-ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli")
+PARTS = ("bundle", "cli", "curate", "export", "recorder", "redact", "replayer", "view")
+ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate")
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -61,6 +62,8 @@ def violations(path: Path, root: Path = REPO) -> list[str]:
             why = "the bundle imports a layer above it"
         elif within(me, ("wf.recorder",)) and within(mod, ("wf.replayer",)):
             why = "the recorder imports the replayer"
+        elif within(me, ("wf.curate",)) and within(mod, ABOVE_BUNDLE) and not within(mod, ("wf.curate",)):
+            why = "curate stands on the bundle alone"
         elif not within(me, ("wf.cli",)) and within(mod, ("wf.cli",)):
             why = "only the command line may import the command line"
         else:
@@ -88,6 +91,8 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         "recorder/bad.py": "import wf.replayer.plan\n",
         "view/bad.py": "from wf import cli\n",
         "replayer/fine.py": "from wf.recorder.input import InputCapture\nfrom wf.bundle import events\n",
+        "curate/bad.py": "from wf.export.steps import Episode\n",
+        "export/fine.py": "from wf.curate.quality import assess\n",
         "cli/fine.py": "from wf.cli.console import err\nfrom wf.replayer import session\n",
     }
     found = {}
@@ -100,4 +105,5 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert "imports wf.view.page" in found["bundle/actions/bad.py"][-1]
     assert "the recorder imports the replayer" in found["recorder/bad.py"][0]
     assert "wf.view.bad imports wf.cli" in found["view/bad.py"][-1]
-    assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == []
+    assert "curate stands on the bundle alone" in found["curate/bad.py"][0]
+    assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == [] and found["export/fine.py"] == []

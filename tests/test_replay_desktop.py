@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from desktopkit import (
     read_state,
     replay,
     rewrite_bundle,
+    status,
     wait_bytes,
     without_start,
     write_bundle,
@@ -70,7 +72,7 @@ def test_typing_without_touching_the_mouse_replays_byte_identical(new_display: C
     assert not any(isinstance(e, MouseMove) for e in _events(tmp_path / "b"))
     on = new_display(wm=True) if wm else None
     code, report, err = replay(tmp_path / "b", on=on)
-    assert code == 0, err
+    assert code == 0, err  # unverified at best: no screen was recorded between the typed steps
     assert wait_bytes(rep_out) == expected
     assert items(report)["pointer"] in ("restored", "as recorded")
     assert items(report)["focus"] in ("restored", "as recorded")
@@ -159,7 +161,7 @@ def test_a_window_placed_elsewhere_is_followed(new_display: Callable[..., Displa
     recorded = read_state(tmp_path / "rec.json")
     assert (recorded["counter"], recorded["text"], recorded["confirmed"]) == (2, "moved", 1)
     code, report, err = replay(tmp_path / "b", on=new_display(wm=True) if wm else None)
-    assert code == 0, err
+    assert code == 0 and status(report) == "verified", err  # every step's effect seen, the window elsewhere
     assert read_state(tmp_path / "rep.json") == recorded
     (win,) = report["desktop"]["windows"]  # type: ignore[index]
     assert win["live"][:2] == [500, 300] and win["events"] >= 10 and win["match"] == "class+title"
@@ -208,16 +210,18 @@ def test_a_ticking_clock_passes_without_ignore_region(new_display: Callable[...,
             rec.pre()
             d.xdotool("click", "1")
             time.sleep(0.3)
-    # What `wf record` writes for a region that changed twice with nobody touching anything.
-    rewrite_bundle(tmp_path / "b", add=[Volatile(t=_events(tmp_path / "b")[-1].t, x=600, y=0, width=122, height=122,
-                                                  changes=2)])
+    # What `wf record` writes for a region that changed twice with nobody touching anything; the same
+    # bundle with the region beside the clock is the control: the mask hides what it covers and no more.
+    shutil.copytree(tmp_path / "b", tmp_path / "beside")
+    end = _events(tmp_path / "b")[-1].t
+    rewrite_bundle(tmp_path / "b", add=[Volatile(t=end, x=600, y=0, width=122, height=122, changes=2)])
+    rewrite_bundle(tmp_path / "beside", add=[Volatile(t=end, x=600, y=200, width=122, height=122, changes=2)])
     code, report, err = replay(tmp_path / "b")
-    assert code == 0, err
+    assert code == 0 and status(report) == "verified", err
     assert read_state(tmp_path / "rep.json")["counter"] == 2
     assert report["desktop"]["volatile_regions"] == [[600, 0, 122, 122]]  # type: ignore[index]
-    # The mask covers the clock only: a change elsewhere (one click fewer) still fails.
-    code, _, _ = replay(tmp_path / "b", "--steps", "0:1", "--launch", both(tmp_path / "one.json"), *FAST_FAIL)
-    assert code == 1
+    code, report, _ = replay(tmp_path / "beside", "--launch", both(tmp_path / "beside.json"), *FAST_FAIL)
+    assert code == 1 and status(report) == "failed"
 
 
 @pytest.mark.parametrize("wm", [False, True], ids=["bare", "openbox"])
@@ -254,9 +258,11 @@ def test_a_dialog_two_seconds_late_passes_a_plain_replay(new_display: Callable[.
     code, report, err = replay(tmp_path / "b", on=new_display(wm=True) if wm else None)
     assert code == 0, err
     assert read_state(tmp_path / "rep.json")["confirmed"] == 1
+    assert status(report) == "verified", err
     waited = [c["waited"] for c in report["checkpoints"] if c["label"] == "pre"]  # type: ignore[index]
+    waited += [s["waited"] or 0.0 for s in report["steps"]]  # type: ignore[attr-defined,index]
     waited += [w["waited"] for w in report["desktop"]["windows"]]  # type: ignore[index]
-    assert max(waited) > 1.0  # for the screen, or (a dialog window of its own) for the window to appear
+    assert max(waited) > 1.0  # for the screen (Open's effect), or for the dialog's window to appear
     if wm:  # the dialog was placed by the window manager relative to a main window that is elsewhere too
         assert {w["title"] for w in report["desktop"]["windows"]} == {"wf fixture", "wf dialog"}  # type: ignore[index]
 

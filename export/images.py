@@ -19,6 +19,7 @@ from wf.bundle.reader import Bundle
 
 ImageFormat = Literal["png", "webp"]  # `wf export --image-format` (lossless both)
 IMAGE_FORMATS: tuple[ImageFormat, ...] = get_args(ImageFormat)
+Crop = tuple[int, int, int, int]  # x, y, width, height in the stored screen's pixels
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -69,27 +70,29 @@ class ImagePreparer:
         self.spec = spec
         self.tmpdir = tmpdir
         self.episode_id = episode_id
-        self._cache: dict[str, ImageRef] = {}
+        self._cache: dict[tuple[str, Crop | None], ImageRef] = {}
 
-    def get(self, rel: str | None) -> ImageRef | None:
+    def get(self, rel: str | None, crop: Crop | None = None) -> ImageRef | None:
+        """The prepared image of screen ``rel``; ``crop`` (x, y, width, height) cuts one monitor out of it."""
         if rel is None:
             return None
-        ref = self._cache.get(rel)
+        ref = self._cache.get((rel, crop))
         if ref is None:
-            ref = self._prepare(rel)
-            self._cache[rel] = ref
+            ref = self._prepare(rel, crop)
+            self._cache[(rel, crop)] = ref
         return ref
 
-    def _prepare(self, rel: str) -> ImageRef:
+    def _prepare(self, rel: str, crop: Crop | None = None) -> ImageRef:
         src = self.bundle.screen_path(rel)
         if not src.is_file():
             raise BundleError(f"screen file {rel} is missing", path=self.bundle.path,
                               hint="run `wf validate` on this bundle")
         digest = Path(rel).stem
         ext = self.spec.ext
+        name = digest if crop is None else f"{digest}-{crop[0]}_{crop[1]}_{crop[2]}x{crop[3]}"
         try:
             with Image.open(src) as img:
-                if self.spec.as_is:
+                if self.spec.as_is and crop is None:
                     # Opening reads only the header: a cheap check that the file is the PNG it claims to be.
                     if img.format != "PNG":
                         raise BundleError(f"screen file {rel} is not a PNG", path=self.bundle.path)
@@ -98,21 +101,24 @@ class ImagePreparer:
                             raise BundleError(f"screen file {rel} is not a PNG", path=self.bundle.path)
                     return ImageRef(str(src), f"{self.episode_id}/{digest}.png", digest,
                                     img.width, img.height, "png")
-                data, w, h = _reencode(img, self.spec)
+                data, w, h = _reencode(img, self.spec, crop)
         except BundleError:
             raise
         except Exception as exc:  # Pillow raises many types for a damaged image
             raise BundleError(f"screen file {rel} cannot be decoded ({exc.__class__.__name__})",
                               path=self.bundle.path, hint="run `wf validate` on this bundle") from None
         self.tmpdir.mkdir(parents=True, exist_ok=True)
-        dst = self.tmpdir / f"{digest}.{ext}"
+        dst = self.tmpdir / f"{name}.{ext}"
         dst.write_bytes(data)
-        return ImageRef(str(dst), f"{self.episode_id}/{digest}.{ext}", digest, w, h, ext)
+        return ImageRef(str(dst), f"{self.episode_id}/{name}.{ext}", name, w, h, ext)
 
 
-def _reencode(img: Image.Image, spec: ImageSpec) -> tuple[bytes, int, int]:
+def _reencode(img: Image.Image, spec: ImageSpec, crop: Crop | None = None) -> tuple[bytes, int, int]:
     img.load()
     rgb = img.convert("RGB")
+    if crop is not None:
+        x, y, w, h = crop
+        rgb = rgb.crop((x, y, x + w, y + h))
     if spec.max_side is not None and max(rgb.size) > spec.max_side:
         scale = spec.max_side / max(rgb.size)
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))

@@ -115,7 +115,7 @@ def test_full_disk_exits_3_with_a_clear_error_and_a_valid_bundle(
         d.wait_window("--name", "wf-busy")
         out = mnt / "b"
         stop = threading.Event()
-        rec = RecorderProc(out, d.env(), "--fps", "10")
+        rec = RecorderProc(out, d.env(), "--fps", "10", "--min-free", "0")  # no floor: the disk fills
         storm = click_storm(d.env(), stop, period=0.1)
         try:
             deadline = time.monotonic() + 40

@@ -59,6 +59,17 @@ class Display:
             time.sleep(0.05)
         raise TimeoutError(f"no window {search} on {self.name}")
 
+    def set_monitors(self, monitors: Sequence[tuple[int, int, int, int]]) -> None:
+        """Split the screen into RandR 1.5 monitors (x, y, width, height): what mss and python-xlib read.
+
+        (Xvfb's own ``-screen`` pairs under ``+xinerama`` overlap at (0, 0) here, so they cannot stand in for
+        two monitors side by side.) The first monitor takes the screen's output, the others none.
+        """
+        for i, (x, y, w, h) in enumerate(monitors):
+            geometry = f"{w}/{max(1, w // 4)}x{h}/{max(1, h // 4)}+{x}+{y}"
+            subprocess.run(["xrandr", "--setmonitor", f"WF{i}", geometry, "screen" if i == 0 else "none"],
+                           env=self.env(), check=True, capture_output=True, timeout=30)
+
     def pointer(self) -> tuple[int, int]:
         out = self.xdotool("getmouselocation", "--shell")
         vals = dict(line.split("=", 1) for line in out.splitlines())

@@ -106,7 +106,7 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
     step_of = step_index_map(events, actions)
     step_near = step_or_next(actions, step_of)
     expected = in_range(expectations(events, actions, opts.level), opts)
-    volatile = volatile_regions(events)
+    volatile = volatile_regions(events, start)
     with contextlib.ExitStack() as stack:
         target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack, last_resort=stopper.on_hard_stop)
         guard = InputGuard(target.name)

@@ -2,10 +2,8 @@
 events and volatile regions), then a plain `wf replay` — real Xvfb, real apps, xdotool input, with and
 without openbox.
 
-PENDING: named so that pytest does not collect it until the recorder's start-state work (branch rec16:
-the header's ``start``, ``volatile`` events, ``window`` events for moves) is on main; then
-``git mv tests/pending_replay_recorded.py tests/test_replay_recorded.py``. Run against a merge of rec16 at
-9ceec00 it passed (7 tests).
+The recorder writes what these rely on: the header's ``start``, ``volatile`` events and ``window`` events
+for moves (format 1.1).
 """
 
 from __future__ import annotations

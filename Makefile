@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # command-that-proves-it:debian-package — only the missing ones are installed.
 SYSTEM_NEEDS := Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils \
 	weston:weston Xwayland:xwayland openbox:openbox tesseract:tesseract-ocr \
-	chromium:chromium tmux:tmux
+	chromium:chromium tmux:tmux cnee:xnee xmacroplay:xmacro
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system venv test lint typecheck demo bench soak clean

@@ -32,6 +32,7 @@ from wf.replayer.layout import (
     LiveWindow,
     RecordedWindow,
     anchor_offset,
+    class_key,
     match,
     shifted,
 )
@@ -63,6 +64,7 @@ class _Bound:
     read: float  # monotonic time the geometry was read
     events: int = 0
     waited: float = 0.0  # seconds replay waited for it to appear
+    provisional: bool = False  # of a class several recorded windows share, bound before all were live
 
 
 class Placer:
@@ -85,8 +87,8 @@ class Placer:
         self.gone: set[int] = set()
         self.holds: dict[int, tuple[int, int, int | None]] = {}  # hold -> offset and window key of its press
         self.targets = {w.key for a in anchors.values() for w in a.windows}
-        classes = [w.wm_class for w in layouts.all()]
-        self._shared = {c for c in classes if c is not None and classes.count(c) > 1}
+        classes = [class_key(w.wm_class) for w in layouts.all()]
+        self._shared = {c: classes.count(c) for c in classes if c is not None and classes.count(c) > 1}
         self._tried: dict[int, float] = {}
         self._waited = 0.0  # seconds spent waiting for windows since take_waited()
         self._missing: dict[int, float] = {}  # recorded window key -> when it was first looked for in vain
@@ -99,17 +101,29 @@ class Placer:
         if b is not None:
             return b.live
         t0 = time.monotonic()
+        key = class_key(rec.wm_class)
+        shared = key in self._shared
         try:
             while True:
-                taken = [x.live.id for x in self.bound.values()]
-                found = match(rec, self.desk.windows(), taken=taken, class_shared=rec.wm_class in self._shared)
+                live = self.desk.windows()
+                # A copy of the same app bound before every copy was up may be the wrong one: it gives
+                # way to the window that matches better (copies are told apart by where they are).
+                taken = [x.live.id for x in self.bound.values()
+                         if not (x.provisional and class_key(x.live.wm_class) == key)]
+                found = match(rec, live, taken=taken, class_shared=shared)
                 if found is not None:
                     self._missing.pop(rec.key, None)
                     before = self.found.get(rec.key)
                     now = time.monotonic()
+                    copies = sum(class_key(w.wm_class) == key for w in live)
+                    provisional = key is not None and copies < self._shared.get(key, 0)
+                    if not provisional:
+                        for k, x in list(self.bound.items()):
+                            if x.provisional and x.live.id == found[0].id:
+                                del self.bound[k]  # it looks again when next needed
                     self.bound[rec.key] = self.found[rec.key] = _Bound(
                         found[0], found[1], now, before.events if before else 0,
-                        (before.waited if before else 0.0) + now - t0)
+                        (before.waited if before else 0.0) + now - t0, provisional)
                     self.gone.discard(rec.key)
                     return found[0]
                 if time.monotonic() - t0 >= wait:
@@ -136,6 +150,9 @@ class Placer:
 
     def _live(self, rec: RecordedWindow, *, fresh: bool, wait: float) -> LiveWindow | None:
         b = self.bound.get(rec.key)
+        if b is not None and b.provisional and (fresh or time.monotonic() - b.read > REFRESH):
+            del self.bound[rec.key]  # matched again below, now that more copies may be up
+            b = None
         if b is not None and (fresh or time.monotonic() - b.read > REFRESH):
             now = self.desk.refresh(b.live)
             if now is None:  # it went away (closed, or replaced by a new window of the same app)

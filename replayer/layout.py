@@ -14,7 +14,10 @@ The identity of a window across two runs (:func:`match`), and why:
   Equal ids (and class) are the strongest proof there is — replaying on the desktop it was recorded on,
   with the app still open — so they win outright; otherwise they are ignored;
 - its **WM_CLASS** (``instance.Class``) is set by the program, not by the window manager, and is the same
-  on every run, machine and position: when recorded, it must be equal;
+  on every run, machine and position: when recorded, it must be equal — up to a ` #N` uniquifier, which
+  Tk adds to the instance of the second, third… app of the same name in the order the apps happened to
+  start (two copies of one app swap `wf` and `wf #2` from run to run), so it is left out and their
+  positions tell them apart;
 - its **title** often carries a changing part (a file name, a counter, the shell's working directory), so
   it is matched as a pattern: equal is best, then equal once digit runs are masked, then similar
   (``difflib`` ratio ≥ 0.75). A class shared by several recorded windows (a Tk app's main window and its
@@ -231,6 +234,14 @@ def title_level(recorded: str, live: str) -> int:
     return 1 if difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio() >= SIMILAR_TITLE else 0
 
 
+_UNIQUIFIER = re.compile(r" #\d+(?=\.|$)")
+
+
+def class_key(wm_class: str | None) -> str | None:
+    """WM_CLASS without Tk's start-order ` #N` (``wfFixture #2.Wffixture`` → ``wfFixture.Wffixture``)."""
+    return None if wm_class is None else _UNIQUIFIER.sub("", wm_class)
+
+
 MATCH_NAMES = {4: "id", 3: "class+title", 2: "class+title pattern", 1: "class+similar title", 0: "class"}
 
 
@@ -242,7 +253,7 @@ def match(rec: RecordedWindow, live: Sequence[LiveWindow], *, taken: Iterable[in
     for w in live:
         if w.id in busy:
             continue
-        if rec.wm_class is not None and w.wm_class != rec.wm_class:
+        if rec.wm_class is not None and class_key(w.wm_class) != class_key(rec.wm_class):
             continue
         if rec.id is not None and rec.id == w.id:
             return w, MATCH_NAMES[4]

@@ -18,7 +18,7 @@ from reliability_kit import RecorderProc
 from xrig import FIXTURES, Display, wf
 
 from wf.bundle.actions import load_actions
-from wf.bundle.events import Monitor, MouseDown, Screen
+from wf.bundle.events import Monitor, MouseDown, Screen, Window
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import load_rgb
 
@@ -35,7 +35,16 @@ def test_two_monitors_record_reduce_export_and_replay(new_display: Callable[...,
     d = new_display(2560, 800)
     d.set_monitors([LEFT, RIGHT])
     s0, s1 = tmp_path / "left.json", tmp_path / "right.json"
-    launch = f"sh -c {shlex.quote(app(s0, '420x320+0+0') + ' & exec ' + app(s1, '420x320+1400+100'))}"
+    # One after the other (the second once the first is up), so that Tk names the left copy wfFixture and
+    # the right one wfFixture #2; the replay starts them the other way round: the names swap, the places
+    # do not, and each recorded window must still be found at its place.
+    left, right = app(s0, "420x320+0+0"), app(s1, "420x320+1400+100")
+
+    def one_then_other(first: str, first_state: Path, then: str) -> str:
+        wait = f"while [ ! -e {shlex.quote(str(first_state))} ]; do sleep 0.05; done"
+        return f"sh -c {shlex.quote(f'{first} & {wait}; exec {then}')}"
+
+    launch, swapped = one_then_other(left, s0, right), one_then_other(right, s1, left)
     d.xdotool("mousemove", 1800, 600)
     rec = RecorderProc(tmp_path / "b", d.env(), "--fps", "10", "--launch", launch)
     deadline = time.monotonic() + 15
@@ -89,9 +98,11 @@ def test_two_monitors_record_reduce_export_and_replay(new_display: Callable[...,
     assert json.loads(px[1]["action"])["x"] == 1500 and px[1]["image_width"] == 2560
 
     # Replay into a fresh 2560×800 display: both apps end as recorded.
+    seen = {w.wm_class for w in b.header.start.windows} | {e.wm_class for e in events if type(e) is Window}
+    assert {"wfFixture.Wffixture", "wfFixture #2.Wffixture"} <= seen
     for s in (s0, s1):
         s.unlink()
-    res = wf("replay", tmp_path / "b", "--xvfb", "--json", timeout=180)
+    res = wf("replay", tmp_path / "b", "--xvfb", "--json", "--launch", swapped, timeout=180)
     report = json.loads(res.stdout) if res.stdout.strip() else {}
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr
     assert report["passed"] and report["stats"]["checkpoints"] >= 3 and report["stats"]["sequence_identical"]

@@ -29,6 +29,7 @@ from wf.replayer.layout import (
     RecordedWindow,
     anchor_events,
     anchor_offset,
+    class_key,
     match,
     start_anchor,
     title_level,
@@ -137,6 +138,21 @@ def test_match_breaks_ties_by_size_then_by_distance() -> None:
     far, near, resized = live(id=1, x=800, y=400), live(id=2, x=40, y=10), live(id=3, width=300)
     assert match(r, [far, resized, near])[0] is near  # type: ignore[index]
     assert match(r, [resized, far])[0] is far  # type: ignore[index]
+
+
+def test_two_copies_of_one_tk_app_are_told_apart_by_position_not_by_their_start_order() -> None:
+    """Tk names the second copy ``wfFixture #2``, in whichever order the copies happened to start: when
+    the copies start the other way round, the recorded left window is still the live left window."""
+    left = RecordedWindow(key=1, title="wf fixture", wm_class="wfFixture.Wffixture", id=None, x=0, y=0,
+                          width=420, height=320)
+    right = RecordedWindow(key=2, title="wf fixture", wm_class="wfFixture #2.Wffixture", id=None, x=1400, y=100,
+                           width=420, height=320)
+    live_left = live(wm_class="wfFixture #2.Wffixture", id=1)
+    live_right = live(wm_class="wfFixture.Wffixture", id=2, x=1400, y=100)
+    assert match(left, [live_right, live_left]) == (live_left, "class+title")
+    assert match(right, [live_left, live_right]) == (live_right, "class+title")
+    assert class_key("wfFixture #12.Wffixture") == "wfFixture.Wffixture" and class_key("a#2.B") == "a#2.B"
+    assert match(left, [live(wm_class="other #2.Wffixture")]) is None
 
 
 def test_without_a_class_only_the_title_identifies() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +15,7 @@ from wf.cli.exit import ExitCode
 from wf.export.formats import FormatName
 from wf.export.images import ImageFormat
 from wf.export.pipeline import DEFAULT_SHARD_MB, ExportOptions, Manifest, export
+from wf.scale.cluster import Engine as EngineName
 
 HELP = (
     "Export bundles as a training dataset: one row per step (screen before and after, instruction, action "
@@ -30,10 +30,10 @@ HELP = (
 
 
 def command(
-    bundles: Annotated[list[Path], typer.Argument(metavar="BUNDLE...",
-                                                  help="Bundle directories, exported in this order.")],
+    bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE...", help="Bundle directories or URLs "
+                                                 "(file://, s3://…), exported in this order.")],
     format: Annotated[FormatName, typer.Option("--format", "-f", help="The dataset format (docs/export.md).")],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory (new or empty).")],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Output directory or URL (new or empty).")],
     coords: Annotated[Coords | None, typer.Option("--coords", help="pixels, unit (0–1) or k1000 (0–1000). Default: "
                                                   "the format's convention (unit for agentnet, pixels otherwise)."
                                                   )] = None,
@@ -51,10 +51,14 @@ def command(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="Exit 0 even when invalid bundles were skipped.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON on stdout.")] = False,
+    engine: Annotated[EngineName, typer.Option("--engine", help="local: --jobs processes on this machine; ray: a "
+                                               "Ray Data pipeline (docs/scale.md).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", metavar="ADDR", help="With --engine ray: the "
+                                                "cluster to join (default: a private local Ray).")] = None,
 ) -> int:
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
-                         history=history)
+                         history=history, engine=engine, address=address)
     quiet = json or not sys.stderr.isatty()
     manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
     for b in manifest.bundles:
@@ -71,7 +75,7 @@ def command(
     return int(ExitCode.OK)
 
 
-def _with_progress(bundles: list[Path], opts: ExportOptions) -> Manifest:
+def _with_progress(bundles: list[str], opts: ExportOptions) -> Manifest:
     # auto_refresh off: no refresh thread exists while export forks its workers.
     progress = Progress(TextColumn("[bold]export[/]"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("bundles · {task.fields[steps]:,} steps"), TimeElapsedColumn(),
@@ -86,8 +90,8 @@ def _with_progress(bundles: list[Path], opts: ExportOptions) -> Manifest:
         return export(bundles, opts, progress=update)
 
 
-def _summary(m: Manifest, out: Path) -> None:
+def _summary(m: Manifest, out: str) -> None:
     err.print(f"[green]exported[/] {m.steps:,} steps from {m.episodes} bundle(s) as {m.format} "
               f"({m.coords} coordinates) → {escape(str(out))} ({len(m.files)} file(s), {human_bytes(m.bytes)})")
     if m.skipped:
-        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(str(out / 'manifest.json'))}")
+        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(out.rstrip('/') + '/manifest.json')}")

@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 1  # validation found a defect, or a replay's fidelity verdict failed
     BAD_INPUT = 2  # bad usage, or an unreadable / malformed bundle
     ENVIRONMENT = 3  # no display, a missing tool, an unwritable or full disk
+    UNVERIFIED = 4  # a replay ran and nothing failed, but its evidence does not cover every step
     INTERNAL_ERROR = 70  # a bug in wf (EX_SOFTWARE of sysexits.h)
     INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), or replay stopped because somebody else used the pointer
 

@@ -17,7 +17,9 @@ import contextlib
 import importlib
 import logging
 import os
+import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -75,6 +77,8 @@ def ray_session(address: str | None = None) -> Iterator[ClusterInfo]:
 
     An already initialised Ray (a caller's own ``ray.init``) is used as it is and left running.
     """
+    if not address and "ray" not in sys.modules:
+        _private_token()  # read by Ray when it is imported, so set first
     ray = require_ray()
     if ray.is_initialized():
         yield _info(ray, started=False)
@@ -102,6 +106,18 @@ def ray_session(address: str | None = None) -> Iterator[ClusterInfo]:
     finally:
         ray.shutdown()
         _cleanup(temp)
+
+
+def _private_token() -> None:
+    """A private instance still listens on the node's address: Ray's token authentication guards it, with a
+    fresh token in this process's environment (inherited by the instance) rather than Ray's default of
+    writing one to ~/.ray, which would switch on authentication for every later `ray start` of the user.
+    It stays for the life of the process: Ray reads its settings once, when it is imported."""
+    if os.environ.get("RAY_AUTH_MODE") is None and not os.environ.get("RAY_AUTH_TOKEN"):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+
+
 
 
 def _cleanup(temp: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 from rich.markup import escape
 
@@ -13,8 +14,11 @@ from wf.bundle.version import wf_version
 from wf.cli.choices import ScrubPreset
 from wf.cli.console import err, print_json, warn
 from wf.cli.exit import ExitCode
+from wf.redact.batch import BatchOptions, BatchResult, redact_all, run_time
 from wf.redact.redactor import RedactReport, redact_bundle
 from wf.redact.spec import build_spec
+from wf.scale.cluster import Engine
+from wf.scale.locations import is_url
 
 HELP = (
     "Write a redacted copy of BUNDLE to --out (the source is never modified).\n\n"
@@ -28,14 +32,17 @@ HELP = (
     "`wf inspect --actions` numbers them).\n\n"
     "The header's `redactions` records what was done, never the secret. Finally every byte of the new "
     "bundle and every text derivable from it is searched for each scrubbed literal: exit 1 if any "
-    "survives. Text visible in screenshot pixels is not searched; mask it with --mask-window/--mask-rect."
+    "survives. Text visible in screenshot pixels is not searched; mask it with --mask-window/--mask-rect.\n\n"
+    "Several BUNDLEs (or URLs): each copy goes to OUT/<name>, --jobs at a time, or as a Ray Data pipeline "
+    "with --engine ray; the output is the same either way (docs/scale.md). Exit 1 if any copy is not clean."
 )
 
 
 def command(
-    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Source bundle directory (only read).")],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="NEW",
-                                      help="New bundle directory (must not exist or be empty).")],
+    bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE...", help="Source bundle directories or URLs "
+                                                 "(only read).")],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="NEW", help="New bundle directory (must not exist or be "
+                                     "empty); with several bundles, a new directory receiving OUT/<name> each.")],
     mask_window: Annotated[list[str] | None, typer.Option(
         "--mask-window", metavar="REGEX",
         help="Regex on window title or WM class: mask it and redact its keys (repeatable).")] = None,
@@ -49,16 +56,43 @@ def command(
     drop_steps: Annotated[list[str] | None, typer.Option(
         "--drop-steps", metavar="A:B", help="A:B (B exclusive) or N: remove these steps (repeatable).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Bundles redacted at a time (local "
+                                      "engine).")] = 1,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: processes here; ray: a Ray Data pipeline "
+                                           "(docs/scale.md).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", metavar="ADDR", help="With --engine ray: the cluster "
+                                                "to join (default: a private local Ray).")] = None,
 ) -> int:
     spec = build_spec(scrub=scrub or [], presets=[p.value for p in scrub_preset or []], mask_windows=mask_window or [],
                       rects=mask_rect or [], drop_steps=drop_steps or [])
-    src = Bundle.open(bundle)
-    report = redact_bundle(src, out, spec, wf_version=wf_version())
+    if len(bundles) > 1 or engine != "local" or any(is_url(x) for x in (*bundles, out)):
+        return _batch(bundles, out, BatchOptions(spec=spec, at=run_time(), wf_version=wf_version(), jobs=jobs,
+                                                 engine=engine, address=address), json)
+    src = Bundle.open(bundles[0])
+    report = redact_bundle(src, Path(out), spec, wf_version=wf_version())
     if json:
         print_json(report.to_json())
     else:
         _render(report)
     return int(ExitCode.OK if report.proof.ok else ExitCode.CHECK_FAILED)
+
+
+def _batch(bundles: list[str], out: str, opts: BatchOptions, json: bool) -> int:
+    def progress(r: BatchResult, done: int, total: int) -> None:
+        if r.error:
+            err.print(f"[red]{done}/{total} error[/] {escape(r.source)}: {escape(r.error)}")
+        else:
+            state = "[green]clean[/]" if r.ok else "[bold red]NOT clean[/] (proof failed)"
+            err.print(f"{done}/{total} {escape(r.source)} → {escape(r.out)}: {state}")
+
+    results = redact_all(bundles, out, opts, progress=None if json else progress)
+    if json:
+        print_json([msgspec.to_builtins(r) for r in results])
+    bad = [r for r in results if not r.ok]
+    if not json:
+        err.print(f"redacted {len(results) - len(bad)} of {len(results)} bundle(s) clean"
+                  + (f"; [red]{len(bad)} not[/]" if bad else ""))
+    return int(ExitCode.CHECK_FAILED if bad else ExitCode.OK)
 
 
 def _render(r: RedactReport) -> None:

@@ -43,14 +43,16 @@ _HEADER_STRUCTURE = frozenset({"format", "version", "started", "screen", "redact
 E = TypeVar("E", bound=Event)
 
 
-def redact_bundle(src: Bundle, out: Path, spec: RedactSpec, *, wf_version: str = "") -> RedactReport:
-    """Write the redacted copy of ``src`` to ``out`` (new or empty directory) and prove the result."""
+def redact_bundle(src: Bundle, out: Path, spec: RedactSpec, *, wf_version: str = "",
+                  at: str | None = None) -> RedactReport:
+    """Write the redacted copy of ``src`` to ``out`` (new or empty directory) and prove the result.
+    ``at``: the time the header's ``redactions`` entry records (default: now); one batch gives one."""
     _check_out(src.path, out)
     report = RedactReport(source=str(src.path), out=str(out))
     scan = scan_source(src, spec)
     annotations = read_annotations(src)
     plan = plan_redaction(src, spec, scan, report, annotations)
-    header = _new_header(src.header, spec, plan, scan, report, wf_version)
+    header = _new_header(src.header, spec, plan, scan, report, wf_version, at)
     new_index = _write(src, out, header, plan, report)
     if annotations is not None:
         write_annotations(src, out, annotations, plan, new_index, report)
@@ -67,7 +69,7 @@ def _check_out(src: Path, out: Path) -> None:
 
 
 def _new_header(h: Header, spec: RedactSpec, plan: Plan, scan: Scan, report: RedactReport,
-                wf_version: str) -> Header:
+                wf_version: str, at: str | None = None) -> Header:
     """The source header with its free text scrubbed and this run's entry in ``redactions``."""
     raw = to_dict(h)
     new = scrub_json(raw, plan.literals, skip=_HEADER_STRUCTURE)
@@ -76,7 +78,7 @@ def _new_header(h: Header, spec: RedactSpec, plan: Plan, scan: Scan, report: Red
         report.texts_scrubbed += 1
     entry: dict[str, object] = {
         "by": "wf redact", "version": wf_version,
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "at": at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if spec.scrub:
         entry["scrub"] = {"patterns": spec.user_scrubs, "presets": list(spec.presets),

@@ -24,7 +24,8 @@ class ExitCode(IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 check failed (validation or fidelity) · 2 bad usage or bad input · "
-    "3 environment problem (no display, missing tool, disk) · 130 interrupted · 70 internal error (a bug)."
+    "3 environment problem (no display, missing tool, disk) · 4 replay unverified (nothing failed, not every "
+    "step checked) · 130 interrupted · 70 internal error (a bug)."
 )
 
 

@@ -20,7 +20,8 @@ def test_help_lists_exit_codes_and_commands() -> None:
     res = wf("--help")
     assert res.returncode == 0
     text = " ".join(res.stdout.split())
-    for code in ("0 ok", "1 check failed", "2 bad usage", "3 environment problem", "130 interrupted"):
+    for code in ("0 ok", "1 check failed", "2 bad usage", "3 environment problem", "4 replay unverified",
+                 "130 interrupted"):
         assert code in text
     for cmd in ("validate", "inspect"):
         assert cmd in text
@@ -28,7 +29,7 @@ def test_help_lists_exit_codes_and_commands() -> None:
 
 def test_readme_documents_every_exit_code_and_command() -> None:
     readme = (REPO / "README.md").read_text()
-    for code in ("| 0 ", "| 1 ", "| 2 ", "| 3 ", "| 130 "):
+    for code in ("| 0 ", "| 1 ", "| 2 ", "| 3 ", "| 4 ", "| 130 "):
         assert code in readme
     from wf.cli.main import app
 
@@ -43,7 +44,7 @@ def test_usage_error_is_exit_2_without_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in res.stderr
 
 
-COMMANDS = ("record", "replay", "validate", "inspect", "annotate", "view", "redact", "export", "config")
+COMMANDS = ("record", "replay", "verify", "validate", "inspect", "annotate", "view", "redact", "export", "config")
 
 
 def test_every_command_is_registered_explicitly() -> None:
@@ -136,8 +137,10 @@ def test_exit_codes_are_decided_in_one_place() -> None:
     from wf.cli.exit import ExitCode, for_category, for_error
     from wf.replayer.driver import ReplayAborted
 
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 70, 130]
-    assert {for_category(c) for c in Category} == set(ExitCode) - {ExitCode.OK, ExitCode.INTERNAL_ERROR}
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 70, 130]
+    # UNVERIFIED is no error: `wf replay` returns it for a verdict that is neither verified nor failed.
+    assert {for_category(c) for c in Category} == set(ExitCode) - {ExitCode.OK, ExitCode.INTERNAL_ERROR,
+                                                                    ExitCode.UNVERIFIED}
     expected = {BadInput: 2, BundleError: 2, NewerAnnotationsError: 2, CheckFailed: 1, EnvironmentProblem: 3,
                 Interrupted: 130, ReplayAborted: 130}
     assert {cls: int(for_error(cls("x"))) for cls in expected} == expected

@@ -12,9 +12,8 @@ from typing import Any
 
 import orjson
 
-from wf.export.images import ImageRef
 from wf.export.steps import Episode
-from wf.export.writer import OutputFile, WriterConfig
+from wf.export.writer import ImageFiles, OutputFile, WriterConfig
 
 JSONL = "agentnet.jsonl"
 IMAGES_DIR = "images"
@@ -26,20 +25,7 @@ class AgentNetExport:
         self._fh = (cfg.out / JSONL).open("wb")
         self._file = OutputFile(JSONL)
         self._images = OutputFile(IMAGES_DIR + "/")
-        self._written: set[str] = set()
-
-    def _image(self, ref: ImageRef | None) -> str | None:
-        if ref is None:
-            return None
-        rel = f"{IMAGES_DIR}/{ref.name}"
-        if rel not in self._written:
-            dst = self.cfg.out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            data = ref.read()
-            dst.write_bytes(data)
-            self._written.add(rel)
-            self._images.bytes += len(data)
-        return rel
+        self._image = ImageFiles(cfg.out, self._images, IMAGES_DIR).write
 
     def add(self, episode: Episode) -> None:
         traj: list[dict[str, Any]] = []

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from wf.export.images import ImageRef
 from wf.export.steps import Episode
 
 MIB = 1 << 20
@@ -33,6 +34,31 @@ class FormatWriter(Protocol):
     def add(self, episode: Episode) -> None: ...
 
     def close(self) -> list[OutputFile]: ...
+
+
+class ImageFiles:
+    """Screens written as files under ``DIR/images/`` (AgentNet, ADP): each distinct one once, counted in
+    one manifest entry."""
+
+    def __init__(self, out: Path, entry: OutputFile, folder: str = "images") -> None:
+        self.out = out
+        self.entry = entry
+        self.folder = folder
+        self._written: set[str] = set()
+
+    def write(self, ref: ImageRef | None) -> str | None:
+        """The image's path relative to the output directory (written the first time it is seen)."""
+        if ref is None:
+            return None
+        rel = f"{self.folder}/{ref.name}"
+        if rel not in self._written:
+            dst = self.out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            data = ref.read()
+            dst.write_bytes(data)
+            self._written.add(rel)
+            self.entry.bytes += len(data)
+        return rel
 
 
 def finalize_shards(out: Path, files: list[OutputFile], stem: str, ext: str) -> list[OutputFile]:

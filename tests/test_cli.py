@@ -115,7 +115,7 @@ def test_the_cli_choice_types_match_the_library() -> None:
 @pytest.mark.parametrize("args, bad, valid", [
     (["replay", "{bundle}", "--level", "fast"], "'fast'", "'events', 'actions'"),
     (["export", "{bundle}", "--format", "csv", "--out", "{tmp}/x"], "'csv'",
-     "'parquet', 'webdataset', 'agentnet', 'osworld', 'pyautogui'"),
+     "'parquet', 'webdataset', 'agentnet', 'osworld', 'pyautogui', 'adp'"),
     (["inspect", "{bundle}", "--pyautogui", "--coords", "inches"], "'inches'", "'pixels', 'unit', 'k1000'"),
     (["redact", "{bundle}", "--out", "{tmp}/r", "--scrub-preset", "all"], "'all'", "'secrets'"),
 ])

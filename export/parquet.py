@@ -162,6 +162,11 @@ def _image(ref: Any) -> tuple[dict[str, Any] | None, int]:
     return {"bytes": data, "path": ref.name}, len(data)
 
 
+def step_row(ep: Episode, s: StepRow) -> dict[str, Any]:
+    """One step as a row of :data:`SCHEMA` (what ``wf.data.read_steps`` yields)."""
+    return _row(ep, s)[0]
+
+
 def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     pre, pre_n = _image(s.pre)
     post, post_n = _image(s.post)

@@ -209,6 +209,13 @@ def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]
     return jobs, skipped
 
 
+def plan_jobs(bundles: Sequence[Path | str]) -> tuple[list[tuple[int, str, str]], dict[int, Skipped]]:
+    """``(index, path, episode id)`` per readable bundle (ids exactly as the export assigns them), and the
+    bundles skipped already, by index (for ``wf.data``)."""
+    jobs, skipped = _plan(bundles)
+    return [(j.index, j.path, j.episode_id) for j in jobs], skipped
+
+
 def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
     try:
         # A bundle at a URL is downloaded next to its re-encoded images (removed once written).

@@ -27,7 +27,7 @@ from wf.export.formats import FORMATS, REGISTRY, ExportFormat
 from wf.export.images import ImageSpec, check_spec
 from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
 from wf.export.writer import MIB, OutputFile, WriterConfig
-from wf.scale.cluster import check_engine
+from wf.scale.cluster import check_engine, require_ray
 from wf.scale.locations import destination, identity, is_url, local_path, localized, name_of, read_header
 
 MANIFEST = "manifest.json"
@@ -114,6 +114,8 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     if not bundles:
         raise BadInput("no bundles to export", hint="pass one or more bundle directories")
     engine = check_engine(opts.engine, opts.address)
+    if engine == "ray":
+        require_ray()  # before anything is written
     with destination(opts.out) as local_out:
         return _export(bundles, opts, fmt, coords, spec, engine, local_out, progress)
 

@@ -29,7 +29,7 @@ from wf.export.images import ImageRef, ImageSpec, prepare_bytes
 from wf.export.steps import CollectOptions, Episode, Skipped, StepRow, collect_episode
 from wf.scale.locations import is_url, localized
 
-STAGE_SCHEMA = pa.schema([
+_FIELDS: list[pa.Field[Any]] = [
     pa.field("index", pa.int64()),  # the bundle's position in the input
     pa.field("path", pa.string()),  # as given (a path or URL)
     pa.field("episode_id", pa.string()),
@@ -40,7 +40,8 @@ STAGE_SCHEMA = pa.schema([
     pa.field("pre_rel", pa.string()), pa.field("pre_data", pa.binary()), pa.field("pre_error", pa.string()),
     pa.field("post_rel", pa.string()), pa.field("post_data", pa.binary()), pa.field("post_error", pa.string()),
     pa.field("pre_ref", pa.binary()), pa.field("post_ref", pa.binary()),  # msgpack ImageRef, bytes inside
-])
+]
+STAGE_SCHEMA = pa.schema(_FIELDS)
 _SIDES = ("pre", "post")
 _EMPTY_ROW: dict[str, Any] = dict.fromkeys(STAGE_SCHEMA.names)
 _ENCODE = msgspec.msgpack.Encoder()

@@ -26,7 +26,7 @@ from wf.bundle.errors import BadInput, WfError
 from wf.bundle.reader import Bundle
 from wf.redact.redactor import redact_bundle
 from wf.redact.spec import RedactSpec
-from wf.scale.cluster import check_engine, ray_data, ray_session
+from wf.scale.cluster import check_engine, ray_data, ray_session, require_ray
 from wf.scale.locations import destination, identity, is_url, localized, name_of
 
 ProgressFn = Callable[["BatchResult", int, int], None]  # (the result just finished, done, total)
@@ -104,6 +104,8 @@ def redact_all(bundles: Sequence[str], out: str, opts: BatchOptions,
     if opts.jobs < 1:
         raise BadInput(f"--jobs {opts.jobs} must be at least 1")
     pairs = plan_outputs(bundles, out)
+    if engine == "ray":
+        require_ray()  # before anything is written
     if len(pairs) > 1:
         _make_parent(out)
     results: list[BatchResult] = []

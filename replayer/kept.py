@@ -28,15 +28,14 @@ Status = Literal["verified", "failed", "unverified"]
 def outcome(report: ReplayReport) -> tuple[Status, float | None, int | None]:
     """``(status, coverage %, first failing step)`` of a report."""
     v = report.verdict
-    status = getattr(v, "status", None)
-    coverage = getattr(v, "coverage", None)
+    given = getattr(v, "status", None)
+    status: Status = given if given in ("verified", "failed", "unverified") else \
+        ("unverified" if v.passed else "failed")
     first = getattr(v, "first_failed_step", None)
-    if first is None:
+    if not isinstance(first, int):
         first = min((f.step for f in v.failures if f.step is not None), default=None)
-    if status not in ("verified", "failed", "unverified"):
-        status = "unverified" if v.passed else "failed"
-    percent = getattr(coverage, "percent", None)
-    return status, (float(percent) if percent is not None else None), first
+    percent = getattr(getattr(v, "coverage", None), "percent", None)
+    return status, (float(percent) if isinstance(percent, int | float) else None), first
 
 
 def keep(bundle: Bundle, report: ReplayReport) -> Path:

@@ -44,6 +44,21 @@ def copies(src: Path, root: Path, n: int, prefix: str = "b") -> list[Path]:
     return out
 
 
+def shift_pointer(bundle: Path, dx: int) -> Path:
+    """Move every recorded pointer event ``dx`` px to the right: the clicks miss the button, so the replay's
+    screens stop matching the recording (a bundle whose replay must fail)."""
+    events = bundle / "events.jsonl"
+    lines = events.read_bytes().splitlines()
+    out = [lines[0]]
+    for line in lines[1:]:
+        ev = orjson.loads(line)
+        if ev.get("type") in ("mouse_move", "mouse_down", "mouse_up"):
+            ev["x"] += dx
+        out.append(orjson.dumps(ev))
+    events.write_bytes(b"\n".join(out) + b"\n")
+    return bundle
+
+
 def relaunch(bundle: Path, launch: str) -> Path:
     """Rewrite the header's launch command (a bundle whose replay starts a different app)."""
     events = bundle / "events.jsonl"

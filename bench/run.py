@@ -115,6 +115,8 @@ def main() -> int:
                   key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     for name in done:
         res = json.loads((RESULTS / f"{name}.json").read_text())
+        if "rows" not in res:  # another tool's file (wayland_probe.py writes its own), not a module's result
+            continue
         mode = " (quick mode)" if res.get("quick") else ""
         sections += [f"## {name}", "", res["doc"], "", *table(res["rows"]), "",
                      f"_Measured {res['at']}{mode}; {res['seconds']} s to run._", ""]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,6 +100,8 @@ class RayCluster:
             if not self.alive():
                 break
         self.procs.clear()
+        if not self.alive():
+            shutil.rmtree(self.temp, ignore_errors=True)
 
     def alive(self) -> list[int]:
         """Processes still running from this cluster's sessions (its process groups or its temp dir)."""

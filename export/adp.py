@@ -21,14 +21,11 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import orjson
-
 from wf.export.steps import Episode, StepRow
-from wf.export.writer import ImageFiles, OutputFile, WriterConfig
+from wf.export.writer import JsonlWithImages
 
 SCHEMA_VERSION = "1.5.0"  # ADP's schema/version.py SCHEMA_VERSION this export follows
 JSONL = "adp.jsonl"
-IMAGES_DIR = "images"
 _CLICKS = {("left", 1): "click", ("left", 2): "doubleClick", ("left", 3): "tripleClick", ("right", 1): "rightClick",
            ("middle", 1): "middleClick"}
 
@@ -114,22 +111,8 @@ def _link_tool_calls(content: list[dict[str, Any]]) -> None:
             item["tool_call_id"] = nxt["tool_call_id"] = f"call_{n:06d}"
 
 
-class ADPExport:
-    def __init__(self, cfg: WriterConfig) -> None:
-        self.cfg = cfg
-        self._fh = (cfg.out / JSONL).open("wb")
-        self._file = OutputFile(JSONL)
-        self._images = OutputFile(IMAGES_DIR + "/")
-        self._image = ImageFiles(cfg.out, self._images, IMAGES_DIR).write
+class ADPExport(JsonlWithImages):
+    JSONL = JSONL
 
     def add(self, episode: Episode) -> None:
-        data = orjson.dumps(trajectory(episode, self._image)) + b"\n"
-        self._fh.write(data)
-        self._file.bytes += len(data)
-        for f in (self._file, self._images):
-            f.steps += len(episode.steps)
-            f.episodes += 1
-
-    def close(self) -> list[OutputFile]:
-        self._fh.close()
-        return [self._file, self._images]
+        self.write_line(trajectory(episode, self._image), episode)

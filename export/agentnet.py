@@ -10,22 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from wf.export.steps import Episode
-from wf.export.writer import ImageFiles, OutputFile, WriterConfig
+from wf.export.writer import JsonlWithImages
 
 JSONL = "agentnet.jsonl"
-IMAGES_DIR = "images"
 
 
-class AgentNetExport:
-    def __init__(self, cfg: WriterConfig) -> None:
-        self.cfg = cfg
-        self._fh = (cfg.out / JSONL).open("wb")
-        self._file = OutputFile(JSONL)
-        self._images = OutputFile(IMAGES_DIR + "/")
-        self._image = ImageFiles(cfg.out, self._images, IMAGES_DIR).write
+class AgentNetExport(JsonlWithImages):
+    JSONL = JSONL
 
     def add(self, episode: Episode) -> None:
         traj: list[dict[str, Any]] = []
@@ -69,14 +61,4 @@ class AgentNetExport:
             "coords": episode.coords,
             "traj": traj,
         }
-        data = orjson.dumps(line) + b"\n"
-        self._fh.write(data)
-        self._file.bytes += len(data)
-        self._file.steps += len(episode.steps)
-        self._file.episodes += 1
-        self._images.episodes += 1
-        self._images.steps += len(episode.steps)
-
-    def close(self) -> list[OutputFile]:
-        self._fh.close()
-        return [self._file, self._images]
+        self.write_line(line, episode)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import orjson
 
 from wf.export.images import ImageRef
 from wf.export.steps import Episode
@@ -59,6 +61,32 @@ class ImageFiles:
             self._written.add(rel)
             self.entry.bytes += len(data)
         return rel
+
+
+class JsonlWithImages:
+    """One JSON line per episode in ``DIR/{JSONL}`` and its screens as files under ``DIR/images/``
+    (AgentNet, ADP): subclasses name the file and build the line."""
+
+    JSONL = "episodes.jsonl"
+
+    def __init__(self, cfg: WriterConfig) -> None:
+        self.cfg = cfg
+        self._fh = (cfg.out / self.JSONL).open("wb")
+        self._file = OutputFile(self.JSONL)
+        self._images = OutputFile("images/")
+        self._image = ImageFiles(cfg.out, self._images, "images").write
+
+    def write_line(self, line: dict[str, Any], episode: Episode) -> None:
+        data = orjson.dumps(line) + b"\n"
+        self._fh.write(data)
+        self._file.bytes += len(data)
+        for f in (self._file, self._images):
+            f.steps += len(episode.steps)
+            f.episodes += 1
+
+    def close(self) -> list[OutputFile]:
+        self._fh.close()
+        return [self._file, self._images]
 
 
 def finalize_shards(out: Path, files: list[OutputFile], stem: str, ext: str) -> list[OutputFile]:

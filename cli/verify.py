@@ -89,7 +89,7 @@ def render(s: VerifySummary) -> None:
         t.add_row(escape(r.bundle), status, _coverage(r), first, f"{r.seconds:.1f}")
     err.print(t)
     for r in s.rows:
-        if r.reason and r.status != "verified":
+        if r.reason:
             err.print(f"[{_STYLE[r.status]}]{r.status}[/] {escape(r.bundle)}: {escape(r.reason)}")
     err.print(f"{s.verified} verified · {s.failed} failed · {s.unverified} unverified · {s.errors} error(s) "
               f"in {s.seconds:.1f} s")

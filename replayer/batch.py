@@ -99,14 +99,20 @@ def _replay_and_keep(path: str, local: Path, opts: VerifyOptions) -> VerifyRow:
     ropts = ReplayOptions(level=opts.level, speed=opts.speed, xvfb=True, launch=None, thresholds=opts.thresholds)
     result = replay(b, ropts)
     report = build_report(local, result, ropts, None)
-    kept = None
+    kept, not_kept = None, None
     if opts.save:
-        file = keep(b, report)
-        kept = str(file.relative_to(b.path))
-        if is_url(path):
-            publish_file(file, path, kept)  # the bundle's own copy, where it lives
+        try:
+            file = keep(b, report)
+            kept = str(file.relative_to(b.path))
+            if is_url(path):
+                publish_file(file, path, kept)  # the bundle's own copy, where it lives
+        except WfError as exc:  # the verdict stands; only keeping it failed
+            not_kept = f"report not kept: {exc.message}"
     steps = sum(1 for a in reduce_events(b.events()) if a.kind not in ("wait", "mark"))
-    return _row(path, report, kept, steps)
+    row = _row(path, report, kept, steps)
+    if not_kept:
+        row.reason = f"{row.reason}; {not_kept}" if row.reason else not_kept
+    return row
 
 
 def _row(path: str, report: ReplayReport, kept: str | None, steps: int) -> VerifyRow:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -62,89 +61,108 @@ def _verify(bundles: list[Path], engine: list[str], env: dict[str, str] | None) 
 
 
 Setup = tuple[str, list[str], dict[str, str] | None]
+LOCAL: list[Setup] = [("local --jobs 1", ["--jobs", "1"], None), ("local --jobs 2", ["--jobs", "2"], None)]
 
 
-def _setups(clusters: dict[int, RayCluster]) -> list[Setup]:
-    out: list[Setup] = [("local --jobs 1", ["--jobs", "1"], None), ("local --jobs 2", ["--jobs", "2"], None)]
-    for n, c in clusters.items():
-        out.append((f"ray, {n} node{'s' if n > 1 else ''} × 1 CPU", ["--engine", "ray", "--address", c.address],
-                    {**os.environ, **c.env}))
-    return out
+def _ray_setup(c: RayCluster) -> Setup:
+    n = c.nodes
+    return (f"ray, {n} node{'s' if n > 1 else ''} × 1 CPU", ["--engine", "ray", "--address", c.address],
+            {**os.environ, **c.env})
 
 
-def _with_clusters(fn: Callable[[dict[int, RayCluster]], None]) -> None:
-    """Run ``fn`` with a 1-node cluster, then a 2-node one (never both at once: 2 cores)."""
-    for n in (1, 2):
-        with RayCluster(nodes=n, cpus=1) as c:
-            fn({n: c})
+class Corpora:
+    def __init__(self, root: Path, quick: bool) -> None:
+        n_verify = 4 if quick else 8
+        n_bundles, per = (10, 50) if quick else (40, 50)
+        with display(*SIZE) as d:
+            src = record_clicks(d, root / "session")
+        self.replays = copies(src, root / "verify", n_verify)
+        self.export = _corpus(root / "export", n_bundles, per)
+        self.tiny = _corpus(root / "tiny", 1, 1)
+        self.webp = self.export[:4]
+        self.out = root / "out"
+
+
+def _measure(setup: Setup, c: Corpora, into: dict[str, dict[str, list[float]]]) -> None:
+    name, engine, env = setup
+    r = into.setdefault(name, {})
+    r.setdefault("fixed", []).append(_export(c.tiny, c.out, [], engine, env)[0])
+    secs, steps = _export(c.export, c.out, [], engine, env)
+    r.setdefault("export", []).append(secs)
+    r["export_steps"] = [steps]
+    secs, steps = _export(c.webp, c.out, ["--image-format", "webp"], engine, env)
+    r.setdefault("webp", []).append(secs)
+    r["webp_steps"] = [steps]
+
+
+def _measure_verify(setup: Setup, c: Corpora, into: dict[str, dict[str, list[float]]]) -> None:
+    name, engine, env = setup
+    secs, summary = _verify(c.replays, engine, env)
+    rows = summary["rows"]
+    assert isinstance(rows, list)
+    r = into.setdefault(name, {})
+    r.setdefault("verify", []).append(secs)
+    r.setdefault("replay", []).extend(float(x["seconds"]) for x in rows)
+    r["slots"] = [float(summary["slots"])]  # type: ignore[arg-type]
 
 
 def run(quick: bool = False) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    n_verify = 4 if quick else 8
-    n_bundles, per = (10, 50) if quick else (40, 50)
+    """Interleaved: while each cluster (1 node, then 2) is up, the local engine runs alternately with it, so
+    the local figures (medians over both phases) were measured under the same load as the Ray ones."""
     repeats = 2 if quick else 3
+    res: dict[str, dict[str, list[float]]] = {}
+    pairs: list[str] = []  # the Ray setups measured
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with display(*SIZE) as d:
-            src = record_clicks(d, root / "session")
-        replays = copies(src, root / "verify", n_verify)
-        corpus = _corpus(root / "export", n_bundles, per)
-        tiny = _corpus(root / "tiny", 1, 1)
-        webp = corpus[:4]
-        results: dict[str, dict[str, float]] = {}
+        c = Corpora(Path(tmp), quick)
+        for nodes in (1, 2):  # never both clusters at once: 2 cores
+            with RayCluster(nodes=nodes, cpus=1) as cluster:
+                ray = _ray_setup(cluster)
+                for _ in range(repeats):
+                    for setup in [*LOCAL, ray]:
+                        _measure(setup, c, res)
+                for setup in [*LOCAL, ray]:
+                    _measure_verify(setup, c, res)
+                pairs.append(ray[0])
+    return _rows(res, pairs, repeats, len(c.replays))
 
-        def measure(clusters: dict[int, RayCluster]) -> None:
-            for name, engine, env in _setups(clusters):
-                if name in results:
-                    continue
-                r = results[name] = {}
-                # Medians of repeats (the machine is shared); the spread goes in the notes.
-                fixed = [_export(tiny, root / "out", [], engine, env)[0] for _ in range(repeats)]
-                runs = [_export(corpus, root / "out", [], engine, env) for _ in range(repeats)]
-                webps = [_export(webp, root / "out", ["--image-format", "webp"], engine, env) for _ in range(2)]
-                r["fixed"] = statistics.median(fixed)
-                r["export"], r["export_steps"] = statistics.median(t for t, _ in runs), runs[0][1]
-                r["export_min"], r["export_max"] = min(t for t, _ in runs), max(t for t, _ in runs)
-                r["webp"], r["webp_steps"] = statistics.median(t for t, _ in webps), webps[0][1]
-                secs, summary = _verify(replays, engine, env)
-                r["verify"] = secs
-                rows_ = summary["rows"]
-                assert isinstance(rows_, list)
-                r["replay_median"] = sorted(x["seconds"] for x in rows_)[len(rows_) // 2]
-                r["slots"] = float(summary["slots"])  # type: ignore[arg-type]
 
-        measure({})
-        _with_clusters(measure)
+def _med(v: list[float]) -> float:
+    return statistics.median(v)
 
-    base = results["local --jobs 1"]
-    for name, r in results.items():
+
+def _rows(res: dict[str, dict[str, list[float]]], pairs: list[str], repeats: int,
+          n_verify: int) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    names = [s[0] for s in LOCAL] + pairs
+    base = res["local --jobs 1"]
+    for name in names:
+        r = res[name]
+        t = _med(r["verify"])
         rows.append({"group": "verify", "name": f"wf verify, {n_verify} replays: {name}",
-                     "median": round(n_verify / r["verify"] * 60, 1), "unit": "bundles/min",
-                     "ratio": round(base["verify"] / r["verify"], 2), "runs": 1,
-                     "notes": f"{r['verify']:.1f} s total; median replay {r['replay_median']:.1f} s; "
-                              f"{int(r['slots'])} at a time"})
-    for name, r in results.items():
-        per_step = (r["export"] - r["fixed"]) / r["export_steps"] * 1000
-        rows.append({"group": "export", "name": f"wf export parquet, {int(r['export_steps']):,} steps: {name}",
-                     "median": round(r["export_steps"] / r["export"]), "unit": "steps/s",
-                     "ratio": round(base["export"] / r["export"], 2),
-                     "spread": f"{r['export_steps'] / r['export_max']:.0f}–{r['export_steps'] / r['export_min']:.0f}",
-                     "runs": repeats,
-                     "notes": f"{r['export']:.1f} s; fixed {r['fixed']:.1f} s; {per_step:.2f} ms/step after it"})
-    for name, r in results.items():
-        rows.append({"group": "export", "name": f"wf export webp, {int(r['webp_steps'])} steps: {name}",
-                     "median": round(r["webp_steps"] / r["webp"], 1), "unit": "steps/s",
-                     "ratio": round(base["webp"] / r["webp"], 2), "runs": 2,
-                     "notes": f"{r['webp']:.1f} s (lossless WebP, CPU-bound)"})
-    local_step = (base["export"] - base["fixed"]) / base["export_steps"]
-    for name, r in results.items():
-        if name.startswith("ray"):
-            ray_step = (r["export"] - r["fixed"]) / r["export_steps"]
-            rows.append({"group": "overhead", "name": f"Ray's cost per exported step: {name}",
-                         "median": round((ray_step - local_step) * 1000, 3), "unit": "ms/step",
-                         "runs": repeats, "notes": f"and {r['fixed'] - base['fixed']:.1f} s once per command "
-                                             "(joining the cluster, starting the pipeline)"})
+                     "median": round(n_verify / t * 60, 1), "unit": "bundles/min",
+                     "ratio": round(_med(base["verify"]) / t, 2), "runs": len(r["verify"]),
+                     "notes": f"{t:.1f} s total; replay median {_med(r['replay']):.1f} s (app start "
+                              f"included); {int(r['slots'][0])} at a time"})
+    for key, label, unit_note in (("export", "parquet", "images as stored"), ("webp", "webp", "lossless WebP")):
+        for name in names:
+            r = res[name]
+            t, steps = _med(r[key]), r[f"{key}_steps"][0]
+            per_step = (t - _med(r["fixed"])) / steps * 1000
+            rows.append({"group": "export", "name": f"wf export {label}, {int(steps):,} steps: {name}",
+                         "median": round(steps / t, 1 if steps < 1000 else None), "unit": "steps/s",
+                         "spread": f"{steps / max(r[key]):.0f}–{steps / min(r[key]):.0f}",
+                         "ratio": round(_med(base[key]) / t, 2), "runs": len(r[key]),
+                         "notes": f"{t:.1f} s; fixed {_med(r['fixed']):.1f} s; {per_step:.2f} ms/step after it "
+                                  f"({unit_note})"})
+    lr = base
+    local_step = (_med(lr["export"]) - _med(lr["fixed"])) / lr["export_steps"][0]
+    for name in pairs:
+        r = res[name]
+        ray_step = (_med(r["export"]) - _med(r["fixed"])) / r["export_steps"][0]
+        rows.append({"group": "overhead", "name": f"Ray's cost per exported step (parquet): {name}",
+                     "median": round((ray_step - local_step) * 1000, 3), "unit": "ms/step", "runs": repeats,
+                     "notes": f"and {_med(r['fixed']) - _med(lr['fixed']):.1f} s once per command (joining the "
+                              "cluster, starting the pipeline)"})
     return rows
 
 

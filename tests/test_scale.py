@@ -193,3 +193,29 @@ def test_hugging_face_datasets_and_duckdb_read_the_webdataset(corpus: list[Path]
     n, steps = duckdb.connect().execute(f"SELECT count(*), count(DISTINCT episode_id) FROM read_json_auto('{glob}')"
                                         ).fetchone()
     assert (n, steps) == (3 * STEPS, 3)
+
+
+# ------------------------------------------------------------------ wf verify without a display
+
+
+def test_verify_reports_an_unreplayable_bundle_as_an_error_row(corpus: list[Path], tmp_path: Path) -> None:
+    """A missing and a corrupt bundle are rows with status error and the reason; the batch still ends."""
+    samples = Path(__file__).resolve().parent.parent / "fixtures" / "samples"
+    res = subprocess.run([sys.executable, "-m", "wf.cli", "verify", str(tmp_path / "nope"),
+                          str(samples / "corrupt"), "--json", "-j", "2"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 1, res.stderr
+    summary = json.loads(res.stdout)
+    assert (summary["bundles"], summary["errors"], summary["verified"]) == (2, 2, 0)
+    nope, corrupt = summary["rows"]
+    assert nope["status"] == corrupt["status"] == "error"
+    assert "no such bundle" in nope["reason"] and "corrupt JSON" in corrupt["reason"]
+    assert "error" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:
+    for args in (["verify"], ["verify", str(tmp_path), "--jobs", "0"], ["verify", str(tmp_path), "--speed", "0"],
+                 ["verify", str(tmp_path), "--address", "127.0.0.1:1"]):
+        res = subprocess.run([sys.executable, "-m", "wf.cli", *args], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2, (args, res.stderr)
+        assert "Traceback" not in res.stderr

@@ -1,7 +1,8 @@
 """The layers hold: every import of every product module, read from its source (function-local ones too).
 
-bundle ← recorder, replayer, export, redact, view ← cli. The bundle is the contract and imports nothing
-above it; the recorder never imports the replayer; nothing but the command line imports the command line.
+bundle ← scale ← recorder, replayer, export, redact, view ← data, cli. The bundle is the contract and imports
+nothing above it; wf.scale (Ray sessions, URLs) sits right above it and imports only the bundle; the recorder
+never imports the replayer; nothing but the command line imports the command line.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bundle", "cli", "export", "recorder", "redact", "replayer", "view")
-ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli")
+PARTS = ("bundle", "cli", "data", "export", "recorder", "redact", "replayer", "scale", "view")
+ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.scale", "wf.data")
+ABOVE_SCALE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.data")
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -59,6 +61,8 @@ def violations(path: Path, root: Path = REPO) -> list[str]:
     for line, mod in imports(path, root):
         if within(me, ("wf.bundle",)) and within(mod, ABOVE_BUNDLE):
             why = "the bundle imports a layer above it"
+        elif within(me, ("wf.scale",)) and within(mod, ABOVE_SCALE):
+            why = "wf.scale sits below the parts that schedule work on it"
         elif within(me, ("wf.recorder",)) and within(mod, ("wf.replayer",)):
             why = "the recorder imports the replayer"
         elif not within(me, ("wf.cli",)) and within(mod, ("wf.cli",)):
@@ -87,6 +91,7 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         "bundle/actions/bad.py": "from ...view import page\n",
         "recorder/bad.py": "import wf.replayer.plan\n",
         "view/bad.py": "from wf import cli\n",
+        "scale/bad.py": "def f():\n    from wf.export.stages import regroup\n",
         "replayer/fine.py": "from wf.recorder.input import InputCapture\nfrom wf.bundle import events\n",
         "cli/fine.py": "from wf.cli.console import err\nfrom wf.replayer import session\n",
     }
@@ -100,4 +105,5 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert "imports wf.view.page" in found["bundle/actions/bad.py"][-1]
     assert "the recorder imports the replayer" in found["recorder/bad.py"][0]
     assert "wf.view.bad imports wf.cli" in found["view/bad.py"][-1]
+    assert "wf.scale sits below" in found["scale/bad.py"][0]
     assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == []

@@ -40,7 +40,7 @@ lint: setup
 
 # mypy --strict over all product code. The code folders map onto `wf.*` through package-dir, so the checker
 # reads them through a tree of symlinks shaped like the installed package.
-CODE_DIRS := cli recorder replayer bundle export redact view scale data
+CODE_DIRS := cli recorder replayer bundle export redact view curate scale data
 typecheck: setup
 	@mkdir -p build/typecheck/wf && for d in $(CODE_DIRS); do ln -sfn ../../../$$d build/typecheck/wf/$$d; done
 	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p wf

@@ -115,7 +115,7 @@ def main() -> int:
                   key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     for name in done:
         res = json.loads((RESULTS / f"{name}.json").read_text())
-        if "rows" not in res:  # another tool's file (wayland_probe.py writes its own), not a module's result
+        if "rows" not in res:  # a probe's raw output kept beside the modules' results (wayland.json)
             continue
         mode = " (quick mode)" if res.get("quick") else ""
         sections += [f"## {name}", "", res["doc"], "", *table(res["rows"]), "",

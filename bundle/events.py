@@ -225,6 +225,24 @@ class StartState(msgspec.Struct, frozen=True, kw_only=True):
     windows: list[WindowState] = msgspec.field(default_factory=list)  # mapped top-levels, bottom to top
 
 
+class Source(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a bundle cut out of another one came from (`wf split`): which recording, which raw events.
+
+    An original recording has none. ``first_event``/``last_event`` are 0-based indices over the original's
+    events after its header, inclusive, as action ranges count them; every time in the part is the
+    original's minus ``t_offset``.
+    """
+
+    bundle: str  # the original bundle's directory name
+    started: str  # the original header's `started` (with `bundle`, names the recording)
+    first_event: int
+    last_event: int
+    t_offset: float
+    part: int  # 1-based
+    parts: int
+    reason: str  # why the part begins there: "start", "mark" or "idle"
+
+
 class Header(msgspec.Struct, frozen=True, kw_only=True):
     """Line 1 of ``events.jsonl``."""
 
@@ -239,6 +257,7 @@ class Header(msgspec.Struct, frozen=True, kw_only=True):
     launch: str | None = None
     redactions: list[dict[str, object]] = msgspec.field(default_factory=list)
     start: StartState | None = None  # None: not recorded (recorders before format 1.1, synthetic bundles)
+    source: Source | None = None  # None: an original recording, not a part of one
 
 
 def to_dict(obj: msgspec.Struct) -> dict[str, object]:

@@ -67,7 +67,11 @@ def diff(a: RGB, b: RGB, *, tolerance: int = PIXEL_TOLERANCE, mask: npt.NDArray[
     if rows.size == 0:
         return PixelDiff(0, None, 1.0, compared)
     y0, y1 = int(rows[0]), int(rows[-1]) + 1
-    d = np.abs(a[y0:y1].astype(np.int16) - b[y0:y1].astype(np.int16)).max(axis=2)
+    # |a − b| per channel without widening (max − min of uint8 cannot overflow), then the largest channel
+    # by two elementwise maxima: ~10× cheaper than int16 arithmetic and a reduction over the channel axis.
+    ra, rb = a[y0:y1], b[y0:y1]
+    d3 = np.maximum(ra, rb) - np.minimum(ra, rb)
+    d = np.maximum(np.maximum(d3[..., 0], d3[..., 1]), d3[..., 2])
     if mask is not None:
         d[mask[y0:y1]] = 0
     similarity = 1.0 - float(d.sum(dtype=np.int64)) / (compared * 255.0)

@@ -26,6 +26,9 @@ HELP = (
     "observations and API-style actions). Schemas: docs/export.md.\n\n"
     "Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty "
     "directory; its manifest.json lists bundles, steps, files and skipped bundles with the reason.\n\n"
+    "--min-quality X leaves out demonstrations whose quality score (docs/quality.md) is below X; "
+    "--drop-dead-steps leaves out steps after which the screen did not change. Every row carries the step's "
+    "`screen_effect` and the episode's `quality_score`; the manifest lists what was filtered and why.\n\n"
     "Exits 1 when a bundle was skipped as invalid (the others are still exported), unless --skip-invalid."
 )
 
@@ -52,6 +55,10 @@ def command(
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="Exit 0 even when invalid bundles were skipped.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON on stdout.")] = False,
+    min_quality: Annotated[float | None, typer.Option("--min-quality", metavar="X", help="Leave out demonstrations "
+                                                      "whose quality score (0–1) is below X.")] = None,
+    drop_dead_steps: Annotated[bool, typer.Option("--drop-dead-steps", help="Leave out steps that changed nothing "
+                                                  "on screen (dead clicks and keys).")] = False,
     engine: Annotated[EngineName, typer.Option("--engine", help="local: --jobs processes on this machine; ray: a "
                                                "Ray Data pipeline (docs/scale.md).")] = "local",
     address: Annotated[str | None, typer.Option("--address", metavar="ADDR", help="With --engine ray: the "
@@ -59,7 +66,8 @@ def command(
 ) -> int:
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
-                         history=history, engine=engine, address=address)
+                         history=history, min_quality=min_quality, drop_dead_steps=drop_dead_steps,
+                         engine=engine, address=address)
     quiet = json or not sys.stderr.isatty()
     manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
     for b in manifest.bundles:
@@ -92,7 +100,13 @@ def _with_progress(bundles: list[str], opts: ExportOptions) -> Manifest:
 
 
 def _summary(m: Manifest, out: str) -> None:
+    manifest = out.rstrip("/") + "/manifest.json"
     err.print(f"[green]exported[/] {m.steps:,} steps from {m.episodes} bundle(s) as {m.format} "
               f"({m.coords} coordinates) → {escape(str(out))} ({len(m.files)} file(s), {human_bytes(m.bytes)})")
     if m.skipped:
-        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(out.rstrip('/') + '/manifest.json')}")
+        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(manifest)}")
+    dead = sum(len(b.dead_dropped) for b in m.bundles)
+    left = ([f"{len(m.filtered)} bundle(s) below --min-quality"] if m.filtered else []) + \
+        ([f"{dead} dead step(s)"] if dead else [])
+    if left:
+        err.print(f"[yellow]left out[/] {' and '.join(left)}; see {escape(manifest)}")

@@ -18,12 +18,16 @@ from wf.bundle.reader import Bundle
 from wf.bundle.summary import Summary, summarize
 from wf.cli.choices import Coords
 from wf.cli.console import human_bytes, out, print_json, warn
+from wf.cli.inspect_quality import effect_cell, print_quality_json, render_quality
+from wf.curate.quality import Assessment, assess
 
 HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks.
 
 --json prints a machine-readable summary (version, duration, counts, screens, bytes, …).
 --actions lists the reduced agent steps (click, type, hotkey, …; see docs/actions.md) as a table, or with
---json as a list of action objects. --pyautogui prints a standalone pyautogui script replaying the steps."""
+--json as a list of action objects. --pyautogui prints a standalone pyautogui script replaying the steps.
+--quality judges the demonstration (docs/quality.md): idle time, dead steps, corrections, pointer path,
+hesitation, repeats and a 0–1 score; with --json an object `quality`; with --actions each step's effect."""
 
 
 def command(
@@ -36,8 +40,12 @@ def command(
                                            "k1000 (0–1000).")] = "pixels",
     timing: Annotated[bool, typer.Option("--timing/--no-timing",
                                          help="With --pyautogui: sleep the recorded gaps between steps.")] = True,
+    quality: Annotated[bool, typer.Option("--quality", help="Judge the demonstration: effects, noise, a 0–1 "
+                                          "score (docs/quality.md).")] = False,
 ) -> int:
     b = Bundle.open(bundle)
+    if quality:
+        return _quality(b, json=json, actions=actions)
     if pyautogui:
         steps = load_actions(b)
         sys.stdout.write(to_pyautogui_program(steps, b.header, coords=coords, timing=timing))
@@ -63,6 +71,24 @@ def command(
     return 0
 
 
+def _quality(b: Bundle, *, json: bool, actions: bool) -> int:
+    """--quality, alone or with --actions (each step with its effect)."""
+    assessed = assess(b)
+    ann = _annotations(b)
+    if actions and json:
+        print_json([_with_annotation({**a.to_json(), "screen_effect": e.to_json()}, ann, a.index)
+                    for a, e in zip(assessed.actions, assessed.effects, strict=True)])
+    elif json:
+        print_quality_json(b, assessed)
+    else:
+        for w in b.warnings:
+            warn(escape(w))
+        if actions:
+            render_actions(b, assessed.actions, ann, assessed)
+        render_quality(b, assessed.quality)
+    return 0
+
+
 def _annotations(b: Bundle) -> Annotations | None:
     """The effective annotation, or None (with a warning) when the log is from a newer wf."""
     try:
@@ -81,7 +107,8 @@ def _with_annotation(obj: dict[str, object], ann: Annotations | None, index: int
     return obj
 
 
-def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None) -> None:
+def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None,
+                   assessed: Assessment | None = None) -> None:
     t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("time", justify="right")
@@ -89,14 +116,18 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     t.add_column("description")
     t.add_column("window", style="dim")
     t.add_column("annotation", style="italic")
-    for a in steps:
+    if assessed is not None:
+        t.add_column("screen effect", justify="right")
+    for n, a in enumerate(steps):
         desc = a.describe()
         if a.window:  # the window has its own column
             desc = desc.removesuffix(f" in {a.window!r}")
         note = step_summary(ann.steps[a.index]) if ann and a.index in ann.steps else ""
         style = "strike dim" if ann and a.index in ann.dropped else None
-        t.add_row(str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note),
-                  style=style)
+        cells = [str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note)]
+        if assessed is not None:
+            cells.append(effect_cell(assessed, n))
+        t.add_row(*cells, style=style)
     out.print(t)
 
 

@@ -16,7 +16,7 @@ from typer.exceptions import TyperException
 
 from wf.bundle.errors import WfError
 from wf.bundle.version import wf_version
-from wf.cli import annotate, config, export, inspect, record, redact, replay, validate, verify, view
+from wf.cli import annotate, config, export, inspect, record, redact, replay, split, validate, verify, view
 from wf.cli.console import err
 from wf.cli.exit import EXIT_CODES_HELP, ExitCode, for_error
 
@@ -83,6 +83,7 @@ _register("annotate", annotate.HELP, annotate.command)
 _register("view", view.HELP, view.command)
 _register("redact", redact.HELP, redact.command)
 _register("export", export.HELP, export.command)
+_register("split", split.HELP, split.command)
 _register("config", config.HELP, config.command)
 
 

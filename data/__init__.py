@@ -22,6 +22,7 @@ from typing import Any
 
 from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, BundleError
+from wf.curate.filters import Filters
 from wf.export.images import check_spec
 from wf.export.steps import CollectOptions
 
@@ -30,11 +31,12 @@ __all__ = ["decode_image", "read_steps"]
 
 def read_steps(paths: Sequence[str | Path] | str | Path, *, coords: str = "pixels", include_dropped: bool = False,
                history: int = 5, image_format: str | None = None, max_side: int | None = None,
-               skip_invalid: bool = True) -> Any:
+               min_quality: float | None = None, drop_dead_steps: bool = False, skip_invalid: bool = True) -> Any:
     """A ``ray.data.Dataset`` with one row per exported step of the bundles at ``paths`` (in order).
 
-    The options are `wf export`'s. ``skip_invalid``: leave out bundles (and steps whose screen cannot be
-    read) that `wf export` would skip, instead of failing when the dataset is consumed.
+    The options are `wf export`'s (``min_quality`` and ``drop_dead_steps``: docs/quality.md).
+    ``skip_invalid``: leave out bundles (and steps whose screen cannot be read) that `wf export` would
+    skip, instead of failing when the dataset is consumed.
     """
     from wf.export.parquet import SCHEMA  # pyarrow: loaded with the dataset, not with `import wf.data`
     from wf.export.pipeline import plan_jobs
@@ -54,7 +56,7 @@ def read_steps(paths: Sequence[str | Path] | str | Path, *, coords: str = "pixel
         first = skipped[min(skipped)]
         raise BadInput(f"cannot read {first.bundle}: {first.reason}", hint="pass skip_invalid=True to leave it out")
     opts = CollectOptions(coords=coords, include_dropped=include_dropped, history=history,
-                          images=check_spec(image_format, max_side))
+                          images=check_spec(image_format, max_side), filters=Filters(min_quality, drop_dead_steps))
     ds = step_dataset(jobs, opts) if jobs else _empty()
     return ds.map_batches(functools.partial(_rows, schema=SCHEMA, skip_invalid=skip_invalid), batch_size=None,
                           batch_format="pyarrow")

@@ -36,6 +36,7 @@ class AgentNetExport(JsonlWithImages):
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
+                "screen_effect": s.screen_effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
             # AgentNet closes every trajectory with terminate on the final screen.
@@ -50,6 +51,7 @@ class AgentNetExport(JsonlWithImages):
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
+                "screen_effect": None,
             })
         line = {
             "task_id": episode.episode_id,
@@ -57,6 +59,8 @@ class AgentNetExport(JsonlWithImages):
             "outcome": episode.outcome,
             "tags": list(episode.tags),
             "quality": episode.quality,
+            "quality_score": episode.quality_score,
+            "quality_components": episode.quality_components,
             "screen": {"width": episode.screen[0], "height": episode.screen[1]},
             "coords": episode.coords,
             "traj": traj,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -48,6 +49,11 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("image_height", pa.int32()),
     pa.field("tags", pa.list_(pa.string())),
     pa.field("quality", pa.int32()),
+    # signal (wf.curate, docs/quality.md): the step's effect on the recorded screens as JSON, the episode's
+    # quality score and its components as JSON
+    pa.field("screen_effect", pa.string()),
+    pa.field("quality_score", pa.float64()),
+    pa.field("quality_components", pa.string()),
 ]
 SCHEMA = pa.schema(_FIELDS)
 
@@ -162,6 +168,10 @@ def _image(ref: Any) -> tuple[dict[str, Any] | None, int]:
     return {"bytes": data, "path": ref.name}, len(data)
 
 
+def _json(obj: object) -> str | None:
+    return None if obj is None else orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def step_row(ep: Episode, s: StepRow) -> dict[str, Any]:
     """One step as a row of :data:`SCHEMA` (what ``wf.data.read_steps`` yields)."""
     return _row(ep, s)[0]
@@ -172,7 +182,9 @@ def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     post, post_n = _image(s.post)
     action = s.action_json
     # Same fields as WebDataset's .json; here the images are bytes and the action a JSON string.
-    row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action}
+    row = step_metadata(ep, s) | {"image": pre, "post_image": post, "action": action,
+                                  "screen_effect": _json(s.screen_effect),
+                                  "quality_components": _json(ep.quality_components)}
     texts = (action, s.code, s.description, s.previous, ep.instruction, s.window_title, s.window_class,
              s.note, s.thought, s.label, ep.episode_id, ep.name, *ep.tags)
     # Bytes before compression, plus slack for fixed-width columns and page headers: an upper bound.

@@ -23,9 +23,10 @@ from wf.bundle.actions import COORDS
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
+from wf.curate.filters import Filters
 from wf.export.formats import FORMATS, REGISTRY, ExportFormat
 from wf.export.images import ImageSpec, check_spec
-from wf.export.steps import CollectOptions, Episode, Skipped, collect_episode, episode_id
+from wf.export.steps import CollectOptions, Episode, Filtered, Skipped, collect_episode, episode_id
 from wf.export.writer import MIB, OutputFile, WriterConfig
 from wf.scale.cluster import check_engine, require_ray
 from wf.scale.locations import destination, identity, is_url, local_path, localized, name_of, read_header
@@ -50,6 +51,8 @@ class ExportOptions:
     image_format: str | None = None
     max_side: int | None = None
     history: int = 5
+    min_quality: float | None = None  # leave out demonstrations scoring below (wf.curate, docs/quality.md)
+    drop_dead_steps: bool = False  # leave out steps that changed nothing on screen
     engine: str = "local"  # local: --jobs processes here; ray: a Ray Data pipeline (wf.export.ray_engine)
     address: str | None = None  # the Ray cluster to join (None: a private local instance)
 
@@ -63,6 +66,17 @@ class BundleEntry(msgspec.Struct, kw_only=True):
     instruction: str | None
     outcome: str
     warnings: list[str]
+    quality_score: float | None = None
+    dead_dropped: list[int] = msgspec.field(default_factory=list)  # steps --drop-dead-steps left out
+
+
+class FilteredEntry(msgspec.Struct, kw_only=True):
+    """A readable bundle a filter left out (--min-quality), and why."""
+
+    path: str
+    episode_id: str
+    reason: str
+    quality_score: float | None
 
 
 class SkippedEntry(msgspec.Struct, kw_only=True):
@@ -94,6 +108,9 @@ class Manifest(msgspec.Struct, kw_only=True):
     bundles: list[BundleEntry]
     skipped: list[SkippedEntry]
     files: list[FileEntry]
+    min_quality: float | None = None
+    drop_dead_steps: bool = False
+    filtered: list[FilteredEntry] = msgspec.field(default_factory=list)  # left out by --min-quality, with why
 
 
 def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
@@ -113,23 +130,25 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
         raise BadInput(f"--history {opts.history} must not be negative")
     if not bundles:
         raise BadInput("no bundles to export", hint="pass one or more bundle directories")
+    filters = Filters(opts.min_quality, opts.drop_dead_steps)
     engine = check_engine(opts.engine, opts.address)
     if engine == "ray":
         require_ray()  # before anything is written
     with destination(opts.out) as local_out:
-        return _export(bundles, opts, fmt, coords, spec, engine, local_out, progress)
+        return _export(bundles, opts, fmt, coords, spec, filters, engine, local_out, progress)
 
 
 def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportFormat, coords: str, spec: ImageSpec,
-            engine: str, local_out: Path, progress: ProgressFn | None) -> Manifest:
+            filters: Filters, engine: str, local_out: Path, progress: ProgressFn | None) -> Manifest:
     out = _prepare_out(local_out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
-                           images=spec, want_images=fmt.images, want_program=fmt.program)
+                           images=spec, want_images=fmt.images, want_program=fmt.program, filters=filters)
     jobs, skipped = _plan(bundles)
 
     entries: list[BundleEntry] = []
     skips: list[SkippedEntry] = []
+    filtered: list[FilteredEntry] = []
     steps = 0
     tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
     try:
@@ -140,6 +159,9 @@ def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportForma
         for done, result in enumerate(results, start=1):
             if isinstance(result, Skipped):
                 skips.append(SkippedEntry(path=result.bundle, reason=result.reason))
+            elif isinstance(result, Filtered):
+                filtered.append(FilteredEntry(path=result.bundle, episode_id=result.episode_id,
+                                              reason=result.reason, quality_score=result.score))
             else:
                 writer.add(result)
                 shutil.rmtree(tmp / result.episode_id, ignore_errors=True)  # re-encoded images, now written
@@ -160,6 +182,7 @@ def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportForma
         include_dropped=opts.include_dropped, history=opts.history, shard_bytes=shard_bytes,
         episodes=len(entries), steps=steps, bytes=sum(f.bytes for f in files),
         bundles=entries, skipped=skips, files=[_file(f) for f in files],
+        min_quality=opts.min_quality, drop_dead_steps=opts.drop_dead_steps, filtered=filtered,
     )
     (out / MANIFEST).write_bytes(orjson.dumps(msgspec.to_builtins(manifest), option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
@@ -218,31 +241,32 @@ def plan_jobs(bundles: Sequence[Path | str]) -> tuple[list[tuple[int, str, str]]
     return [(j.index, j.path, j.episode_id) for j in jobs], skipped
 
 
-def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped:
+def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped | Filtered:
     try:
         # A bundle at a URL is downloaded next to its re-encoded images (removed once written).
         with localized(job.path, Path(tmp) / job.episode_id / ".bundle") as local:
             ep = collect_episode(str(local), opts, tmp, job.episode_id)
-        return dataclasses.replace(ep, bundle=job.path) if is_url(job.path) else ep
+        return dataclasses.replace(ep, bundle=job.path) if is_url(job.path) else ep  # Episode or Filtered
     except WfError as exc:
         return Skipped(job.path, exc.message)
     except Exception as exc:  # one broken bundle must not sink a batch of thousands; the reason is kept
         return Skipped(job.path, f"cannot be exported ({type(exc).__name__}: {exc})")
 
 
-def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped]:
+def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode | Skipped | Filtered]:
     job, opts, tmp = args
     return job.index, _work(job, opts, tmp)
 
 
 def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions, tmp: Path,
-             workers: int, engine: str = "local", address: str | None = None) -> Iterator[Episode | Skipped]:
+             workers: int, engine: str = "local", address: str | None = None
+             ) -> Iterator[Episode | Skipped | Filtered]:
     """Yield one result per input bundle, in input order, however the workers finish."""
     total = len(jobs) + len(skipped)
-    ready: dict[int, Episode | Skipped] = dict(skipped)
+    ready: dict[int, Episode | Skipped | Filtered] = dict(skipped)
     nxt = 0
 
-    def drain() -> Iterator[Episode | Skipped]:
+    def drain() -> Iterator[Episode | Skipped | Filtered]:
         nonlocal nxt
         while nxt in ready:
             yield ready.pop(nxt)
@@ -273,7 +297,8 @@ def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions
 def _entry(ep: Episode) -> BundleEntry:
     return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
                        actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
-                       outcome=ep.outcome, warnings=list(ep.warnings))
+                       outcome=ep.outcome, warnings=list(ep.warnings), quality_score=ep.quality_score,
+                       dead_dropped=list(ep.dead_dropped))
 
 
 def _file(f: OutputFile) -> FileEntry:

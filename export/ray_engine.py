@@ -13,8 +13,8 @@ import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from wf.export.stages import image_stage, job_table, read_stage, regroup
-from wf.export.steps import CollectOptions, Episode, Skipped
+from wf.export.stages import Result, image_stage, job_table, read_stage, regroup
+from wf.export.steps import CollectOptions
 from wf.scale.cluster import ray_data, ray_session
 
 # One bundle per block (and task), so a slow bundle never holds others back; capped for huge inputs.
@@ -33,8 +33,8 @@ def step_dataset(jobs: Sequence[tuple[int, str, str]], opts: CollectOptions) -> 
 
 
 def run_ray(jobs: Sequence[tuple[int, str, str]], opts: CollectOptions,
-            address: str | None) -> Iterator[tuple[int, Episode | Skipped]]:
-    """``(bundle index, Episode or Skipped)`` for every job, in input order, computed on Ray."""
+            address: str | None) -> Iterator[tuple[int, Result]]:
+    """``(bundle index, Episode, Skipped or Filtered)`` for every job, in input order, computed on Ray."""
     if not jobs:
         return
     with ray_session(address):

@@ -26,15 +26,15 @@ import pyarrow as pa
 from wf.bundle.errors import BundleError, WfError
 from wf.bundle.reader import Bundle
 from wf.export.images import ImageRef, ImageSpec, prepare_bytes
-from wf.export.steps import CollectOptions, Episode, Skipped, StepRow, collect_episode
+from wf.export.steps import CollectOptions, Episode, Filtered, Skipped, StepRow, collect_episode
 from wf.scale.locations import is_url, localized
 
 _FIELDS: list[pa.Field[Any]] = [
     pa.field("index", pa.int64()),  # the bundle's position in the input
     pa.field("path", pa.string()),  # as given (a path or URL)
     pa.field("episode_id", pa.string()),
-    pa.field("kind", pa.string()),  # "episode" | "step" | "skipped"
-    pa.field("episode", pa.binary()),  # msgpack Episode (its steps left out)
+    pa.field("kind", pa.string()),  # "episode" | "step" | "skipped" | "filtered"
+    pa.field("episode", pa.binary()),  # msgpack Episode (its steps left out), or Filtered
     pa.field("step", pa.binary()),  # msgpack StepRow (images left out)
     pa.field("error", pa.string()),  # why the bundle was skipped
     pa.field("pre_rel", pa.string()), pa.field("pre_data", pa.binary()), pa.field("pre_error", pa.string()),
@@ -48,6 +48,7 @@ _ENCODE = msgspec.msgpack.Encoder()
 _EPISODE = msgspec.msgpack.Decoder(Episode)
 _STEP = msgspec.msgpack.Decoder(StepRow)
 _REF = msgspec.msgpack.Decoder(ImageRef)
+_FILTERED = msgspec.msgpack.Decoder(Filtered)
 
 
 def job_table(jobs: Iterable[tuple[int, str, str]]) -> list[dict[str, Any]]:
@@ -69,6 +70,8 @@ def bundle_rows(index: int, path: str, eid: str, opts: CollectOptions) -> list[d
             ep = collect_episode(str(local), dataclasses.replace(opts, want_images=False), "", eid)
             if is_url(path):
                 ep = dataclasses.replace(ep, bundle=path)
+            if isinstance(ep, Filtered):  # left out by --min-quality: not an error
+                return [{**base, "kind": "filtered", "episode": _ENCODE.encode(ep)}]
             bundle = Bundle.open(local)
             header = _ENCODE.encode(dataclasses.replace(ep, steps=()))
             rows = [{**base, "kind": "episode", "episode": header}]
@@ -141,14 +144,17 @@ def step_of(row: dict[str, Any]) -> StepRow:
     return dataclasses.replace(s, pre=refs["pre"], post=refs["post"])
 
 
-def regroup(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[int, Episode | Skipped]]:
-    """Stage rows (in input order) → ``(bundle index, Episode or Skipped)``, one per bundle."""
+Result = Episode | Skipped | Filtered
+
+
+def regroup(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[int, Result]]:
+    """Stage rows (in input order) → ``(bundle index, Episode, Skipped or Filtered)``, one per bundle."""
     current: int | None = None
     header: Episode | None = None
     steps: list[StepRow] = []
-    failure: Skipped | None = None
+    failure: Skipped | Filtered | None = None
 
-    def finish() -> tuple[int, Episode | Skipped]:
+    def finish() -> tuple[int, Result]:
         assert current is not None
         if failure is not None:
             return current, failure
@@ -163,6 +169,8 @@ def regroup(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[int, Episode | Ski
             current, header, steps, failure = index, None, [], None
         if row["kind"] == "skipped":
             failure = Skipped(row["path"], row["error"])
+        elif row["kind"] == "filtered":
+            failure = _FILTERED.decode(row["episode"])
         elif row["kind"] == "episode":
             header = episode_of(row)
         elif failure is None:

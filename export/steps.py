@@ -15,9 +15,11 @@ from typing import Any
 import orjson
 import xxhash
 
-from wf.bundle.actions import Action, load_actions, to_coord, to_pyautogui_program
+from wf.bundle.actions import Action, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
+from wf.curate.filters import Filters
+from wf.curate.quality import assess
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
 
 # Actions that are not something an agent does (recorder marks) are not training steps.
@@ -35,6 +37,7 @@ class CollectOptions:
     images: ImageSpec = field(default_factory=ImageSpec)
     want_images: bool = True
     want_program: bool = False
+    filters: Filters = field(default_factory=Filters)  # --min-quality, --drop-dead-steps (wf.curate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class StepRow:
     t_end: float
     pre: ImageRef | None
     post: ImageRef | None
+    screen_effect: dict[str, Any] | None = None  # what the step did to the recorded screen (wf.curate)
 
     @property
     def action_json(self) -> str:
@@ -81,6 +85,10 @@ class Episode:
     dropped: int
     program: str | None = None
     warnings: tuple[str, ...] = ()
+    # -- signal (wf.curate): the demonstration's quality, and the dead steps --drop-dead-steps left out --
+    quality_score: float | None = None
+    quality_components: dict[str, float | None] | None = None
+    dead_dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +97,36 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Filtered:
+    """A readable bundle left out by a filter (--min-quality): not an error."""
+
+    bundle: str
+    episode_id: str
+    reason: str
+    score: float | None
+
+
 def episode_id(path: Path, started: str) -> str:
     """Stable id: the bundle directory name plus a short hash of the header's start time."""
     name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
     return f"{name}-{xxhash.xxh3_64_hexdigest(started.encode())[:8]}"
 
 
-def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode:
+def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | None = None) -> Episode | Filtered:
     """Read one bundle into an :class:`Episode`; raises ``WfError`` for a bundle that cannot be exported."""
     bundle = Bundle.open(path)
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
     size = (header.screen.width, header.screen.height)
-    actions = list(load_actions(bundle))
+    assessed = assess(bundle)
+    actions = assessed.actions
+    quality = assessed.quality
+    left_out = opts.filters.episode(quality)
+    if left_out is not None:
+        return Filtered(str(bundle.path), eid, left_out, quality.score)
+    effects = {a.index: e for a, e in zip(actions, assessed.effects, strict=True)}
+    dead_dropped = {a.index for a in actions if opts.filters.step(effects[a.index]) is not None}
     ann = load_annotations(bundle)
     dropped_ids = frozenset(ann.dropped)
     images = ImagePreparer(bundle, opts.images, Path(tmpdir) / eid, eid) if opts.want_images else None
@@ -113,7 +138,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
         is_dropped = act.index in dropped_ids
         if is_dropped:
             dropped += 1
-        if act.kind in NON_STEP_KINDS or (is_dropped and not opts.include_dropped):
+        if act.kind in NON_STEP_KINDS or (is_dropped and not opts.include_dropped) or act.index in dead_dropped:
             continue
         sa = ann.steps.get(act.index)
         description = act.describe()
@@ -135,12 +160,14 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             t_end=act.t_end,
             pre=images.get(act.pre_screen) if images else None,
             post=images.get(act.post_screen) if images else None,
+            screen_effect=effects[act.index].to_json(),
         ))
         history.append(description)
 
     program = None
     if opts.want_program:
-        kept = [a for a in actions if opts.include_dropped or a.index not in dropped_ids]
+        kept = [a for a in actions if (opts.include_dropped or a.index not in dropped_ids)
+                and a.index not in dead_dropped]
         program = to_pyautogui_program(kept, header, coords=opts.coords)
     instruction = ann.task if ann.task is not None else header.task
     return Episode(
@@ -149,6 +176,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
         quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
         actions_total=len(actions), dropped=dropped, program=program,
         warnings=tuple(bundle.warnings) + tuple(ann.warnings),
+        quality_score=quality.score, quality_components=dict(quality.components),
+        dead_dropped=tuple(sorted(dead_dropped)),
     )
 
 
@@ -199,4 +228,7 @@ def step_metadata(ep: Episode, s: StepRow) -> dict[str, Any]:
         "image_height": s.pre.height if s.pre else None,
         "tags": list(ep.tags),
         "quality": ep.quality,
+        "screen_effect": s.screen_effect,
+        "quality_score": ep.quality_score,
+        "quality_components": ep.quality_components,
     }

@@ -44,7 +44,8 @@ def test_usage_error_is_exit_2_without_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in res.stderr
 
 
-COMMANDS = ("record", "replay", "verify", "validate", "inspect", "annotate", "view", "redact", "export", "config")
+COMMANDS = ("record", "replay", "verify", "validate", "inspect", "annotate", "view", "redact", "export", "split",
+            "config")
 
 
 def test_every_command_is_registered_explicitly() -> None:

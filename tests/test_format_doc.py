@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import orjson
 
-from wf.bundle.events import EVENT_TYPES, Event, Header
+from wf.bundle.events import EVENT_TYPES, Event, Header, Source
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "format.md"
 
@@ -39,3 +39,9 @@ def test_examples_are_valid_json_objects() -> None:
     for block in json_blocks()[1:]:
         for line in block.strip().splitlines():
             assert isinstance(orjson.loads(line), dict)
+
+
+def test_split_source_example_decodes() -> None:
+    (block,) = [b for b in json_blocks() if '"first_event"' in b]
+    src = msgspec.json.decode(block.strip().encode(), type=Source)
+    assert (src.part, src.parts, src.reason) == (2, 3, "mark")

@@ -3,6 +3,7 @@
 bundle ← scale ← recorder, replayer, export, redact, view ← data, cli. The bundle is the contract and imports
 nothing above it; wf.scale (Ray sessions, URLs) sits right above it and imports only the bundle; the recorder
 never imports the replayer; nothing but the command line imports the command line.
+curate (effects, quality, splitting) stands on the bundle alone; export, view and cli may use it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bundle", "cli", "data", "export", "recorder", "redact", "replayer", "scale", "view")
-ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.scale", "wf.data")
-ABOVE_SCALE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.data")
+PARTS = ("bundle", "cli", "curate", "data", "export", "recorder", "redact", "replayer", "scale", "view")
+ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate", "wf.scale",
+                "wf.data")
+ABOVE_SCALE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate", "wf.data")
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -65,6 +67,8 @@ def violations(path: Path, root: Path = REPO) -> list[str]:
             why = "wf.scale sits below the parts that schedule work on it"
         elif within(me, ("wf.recorder",)) and within(mod, ("wf.replayer",)):
             why = "the recorder imports the replayer"
+        elif within(me, ("wf.curate",)) and within(mod, ABOVE_BUNDLE) and not within(mod, ("wf.curate",)):
+            why = "curate stands on the bundle alone"
         elif not within(me, ("wf.cli",)) and within(mod, ("wf.cli",)):
             why = "only the command line may import the command line"
         else:
@@ -93,6 +97,8 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         "view/bad.py": "from wf import cli\n",
         "scale/bad.py": "def f():\n    from wf.export.stages import regroup\n",
         "replayer/fine.py": "from wf.recorder.input import InputCapture\nfrom wf.bundle import events\n",
+        "curate/bad.py": "from wf.export.steps import Episode\n",
+        "export/fine.py": "from wf.curate.quality import assess\n",
         "cli/fine.py": "from wf.cli.console import err\nfrom wf.replayer import session\n",
     }
     found = {}
@@ -106,4 +112,5 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert "the recorder imports the replayer" in found["recorder/bad.py"][0]
     assert "wf.view.bad imports wf.cli" in found["view/bad.py"][-1]
     assert "wf.scale sits below" in found["scale/bad.py"][0]
-    assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == []
+    assert "curate stands on the bundle alone" in found["curate/bad.py"][0]
+    assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == [] and found["export/fine.py"] == []

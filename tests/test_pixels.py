@@ -66,3 +66,31 @@ def test_volatile_regions_and_coverage() -> None:
     assert regions == [(0, 0, 10, 10), (10, 0, 5, 10)]
     assert covered((2, 2, 12, 5), regions)
     assert not covered((2, 2, 14, 5), regions)
+
+
+def test_diff_equals_the_plain_int16_definition_on_random_frames() -> None:
+    """The uint8 fast path of diff() is the definition: max over channels of |a − b| (int16), masked."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        a = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        b = a.copy()
+        n = int(rng.integers(0, h * w))
+        ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
+        b[ys, xs] = rng.integers(0, 256, (n, 3), dtype=np.uint8)
+        mask = rng.random((h, w)) < 0.2 if rng.random() < 0.5 else None
+        d = np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2)
+        if mask is not None:
+            d[mask] = 0
+        hot = d > 24
+        got = diff(a, b, mask=mask)
+        assert got.differing == int(hot.sum())
+        compared = h * w - (int(mask.sum()) if mask is not None else 0)
+        if compared:
+            assert got.similarity == pytest.approx(1 - d.sum() / (compared * 255.0))
+        if hot.any():
+            ys_, xs_ = np.nonzero(hot)
+            assert got.bbox == (int(xs_.min()), int(ys_.min()), int(xs_.max() - xs_.min() + 1),
+                                int(ys_.max() - ys_.min() + 1))
+        else:
+            assert got.bbox is None

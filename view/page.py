@@ -28,10 +28,11 @@ import orjson
 from markupsafe import Markup
 from PIL import Image
 
-from wf.bundle.actions import load_actions
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
+from wf.curate.quality import assess
 from wf.view.report import CheckpointView, Point, ReportView, diff_png, load_report
+from wf.view.signal import effect_json, quality_json
 from wf.view.steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
 
 EMBED_WARN_BYTES = 50 * 1024 * 1024
@@ -255,17 +256,20 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
                     warns: list[str]) -> tuple[dict[str, Any], int]:
     """The JSON the page's script renders from (steps, pictures, timeline, report)."""
     facts = scan_stream(bundle)
-    actions = load_actions(bundle)
+    assessed = assess(bundle)  # the actions, with their effects and windows (wf.curate)
+    actions = assessed.actions
     episode, step_ann, ann_warns = load_step_annotations(bundle)
     warns.extend(dict.fromkeys(bundle.warnings))  # each pass over the stream repeats its warnings
     warns.extend(ann_warns)
     steps = []
-    for a in actions:
+    for a, effect, win in zip(actions, assessed.effects, assessed.windows, strict=True):
         s = step_json(a)
         s["pre"] = images.add_file(_screen_file(bundle, s["pre"]), facts.screens.get(s["pre"] or ""))
         s["post"] = images.add_file(_screen_file(bundle, s["post"]), facts.screens.get(s["post"] or ""))
         s["ann"] = step_ann.get(s["i"])
         s["chk"] = None
+        s["fx"] = effect_json(effect)
+        s["win"] = win
         steps.append(s)
     h = bundle.header
     meta = {
@@ -281,7 +285,8 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
         "stopped": facts.stopped,
         "episode": episode,
     }
-    data: dict[str, Any] = {"meta": meta, "steps": steps, "timeline": timeline(facts), "report": None}
+    data: dict[str, Any] = {"meta": meta, "steps": steps, "timeline": timeline(facts), "report": None,
+                            "quality": quality_json(assessed.quality)}
     diffs = 0
     if report is not None:
         data["report"], diffs = _report_json(report, images, steps, warns)
@@ -315,6 +320,7 @@ def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path
         title=data["meta"]["task"] or data["meta"]["bundle"],
         meta=data["meta"],
         report=data["report"],
+        quality=data["quality"],
         step_count=len(data["steps"]),
         data=script_json(data),
         css=_static("view.css"),

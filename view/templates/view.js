@@ -7,6 +7,7 @@
   var SVGNS = 'http://www.w3.org/2000/svg';
   var CARD_W = 156, BUFFER = 6;
   var current = -1;
+  var zoomOn = steps.some(function (s) { return zoomBox(s, images[s.pre]) !== null; });
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
@@ -33,23 +34,80 @@
     w.hidden = false;
   }
 
+  /* ---------- zoom to the action's window (a small app is a speck in a whole-screen frame) ---------- */
+  function zoomBox(step, im) {  // the step's window within the picture, when zooming changes anything
+    if (!step || !step.win || !im || !im.w || !im.h) return null;
+    var ox = im.x || 0, oy = im.y || 0;
+    var x0 = Math.max(step.win[0] - ox, 0), y0 = Math.max(step.win[1] - oy, 0);
+    var x1 = Math.min(step.win[0] + step.win[2] - ox, im.w), y1 = Math.min(step.win[1] + step.win[3] - oy, im.h);
+    if (x1 - x0 < 16 || y1 - y0 < 16 || (x1 - x0) * (y1 - y0) > 0.9 * im.w * im.h) return null;
+    return [x0, y0, x1 - x0, y1 - y0];
+  }
+  function zoomInto(frame, im, z) {  // the element to draw into: the frame, or a scaled layer cropped by it
+    frame.classList.toggle('zoomed', !!z);
+    frame.style.aspectRatio = z ? z[2] + ' / ' + z[3] : '';
+    if (!z) return frame;
+    var layer = el('div', { 'class': 'zoom' });
+    layer.style.width = (im.w / z[2] * 100) + '%';
+    layer.style.transform = 'translate(' + (-z[0] / im.w * 100) + '%, ' + (-z[1] / im.h * 100) + '%)';
+    frame.appendChild(layer);
+    return layer;
+  }
+  function thumb(s, im) {
+    var z = zoomOn ? zoomBox(s, im) : null;
+    if (!z) return el('img', { src: im.src, loading: 'lazy', decoding: 'async', alt: '' });
+    var box = el('div', { 'class': 'thumb' }), k = Math.min(138 / z[2], 80 / z[3]);
+    var win = el('div', { 'class': 'win' });  // exactly the window, centred in the card
+    win.style.width = (z[2] * k) + 'px';
+    win.style.height = (z[3] * k) + 'px';
+    win.style.left = ((138 - z[2] * k) / 2) + 'px';
+    win.style.top = ((80 - z[3] * k) / 2) + 'px';
+    var img = el('img', { src: im.src, loading: 'lazy', decoding: 'async', alt: '' });
+    img.style.width = (im.w * k) + 'px';
+    img.style.left = (-z[0] * k) + 'px';
+    img.style.top = (-z[1] * k) + 'px';
+    win.appendChild(img);
+    box.appendChild(win);
+    return box;
+  }
+  function setZoom(on) {
+    zoomOn = on;
+    $('zoom').setAttribute('aria-pressed', on ? 'true' : 'false');
+    for (var k in rendered) inner.removeChild(rendered[k]);
+    rendered = {};
+    renderStrip();
+    if (current >= 0) { showStep(steps[current]); if (rendered[current]) rendered[current].classList.add('selected'); }
+  }
+  function isDead(s) { return !!(s && s.fx && s.fx.dead === true); }
+  function effectText(fx) {
+    if (!fx) return null;
+    if (fx.st === 'unknown') return 'unknown — ' + (fx.why || 'no screen to compare');
+    if (fx.dead) return 'DEAD — nothing on screen changed';
+    if (fx.st === 'unchanged') return 'no change' + (fx.why ? ' (' + fx.why + ')' : '');
+    return fx.px + ' px changed (' + (fx.frac * 100).toFixed(2) + ' %)' +
+      (fx.box ? ' in ' + fx.box[2] + '×' + fx.box[3] + ' at (' + fx.box[0] + ', ' + fx.box[1] + ')' : '');
+  }
+
   /* ---------- pictures with the action drawn on them ---------- */
   function picture(frame, imgIdx, step, draw, bbox) {
     clear(frame);
     var im = (imgIdx === null || imgIdx === undefined) ? null : images[imgIdx];
     if (!im || !im.src) {
+      zoomInto(frame, null, null);
       frame.appendChild(el('div', { 'class': 'noimg' }, im ? 'screen file missing: ' + im.name : 'no screen recorded'));
       return;
     }
+    var z = zoomOn ? zoomBox(step, im) : null;
+    var holder = zoomInto(frame, im, z);
     var img = el('img', { src: im.src, alt: im.name, decoding: 'async', width: im.w, height: im.h });
-    frame.appendChild(img);
-    if (draw && step && im.w && im.h) frame.appendChild(overlay(step, im));
+    holder.appendChild(img);
+    if (draw && step && im.w && im.h) holder.appendChild(overlay(step, im, z));
     if (bbox && im.w && im.h) {  // where replay differed, so a few pixels are findable at a glance
       var svg = sv('svg', { viewBox: '0 0 ' + im.w + ' ' + im.h, preserveAspectRatio: 'none', 'aria-hidden': 'true' });
       var pad = Math.max(im.w, im.h) / 200;
       svg.appendChild(sv('rect', { x: bbox[0] - pad, y: bbox[1] - pad, width: bbox[2] + 2 * pad, height: bbox[3] + 2 * pad,
         'class': 'ov-bbox', 'stroke-width': Math.max(2, pad * 0.8) }));
-      frame.appendChild(svg);
+      holder.appendChild(svg);
     }
   }
 
@@ -62,17 +120,24 @@
     g.appendChild(t);
   }
 
-  function overlay(s, im) {
+  function overlay(s, im, z) {
     var W = im.w, H = im.h, ox = im.x || 0, oy = im.y || 0;
     var svg = sv('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', 'aria-hidden': 'true' });
     var g = sv('g');
     svg.appendChild(g);
-    var u = Math.max(W, H) / 100;  // one "unit" scales marks with the screenshot
+    // Marks scale with what is shown: the whole screenshot, or the window it is zoomed to (R: x0, y0, x1, y1).
+    var R = z ? [z[0], z[1], z[0] + z[2], z[1] + z[3]] : [0, 0, W, H];
+    var u = Math.max(R[2] - R[0], R[3] - R[1]) / 100;
     var fs = Math.max(11, u * 1.6), sw = Math.max(2, u * 0.35);
     var has = s.x !== null && s.x !== undefined && s.y !== null && s.y !== undefined;
     var x = has ? s.x - ox : null, y = has ? s.y - oy : null;
-    var lx = has ? Math.min(Math.max(x + u * 2.5, 0), W - u * 20) : u, ly = has ? Math.max(y - u * 2.5, fs * 1.6) : fs * 2;
+    var lx = has ? Math.min(Math.max(x + u * 2.5, R[0]), R[2] - u * 20) : R[0] + u;
+    var ly = has ? Math.max(y - u * 2.5, R[1] + fs * 1.6) : R[1] + fs * 2;
     var mods = (s.mods && s.mods.length) ? s.mods.join('+') + '+' : '';
+    if (s.fx && s.fx.box) {  // where the step changed the screen
+      var b = s.fx.box;
+      g.appendChild(sv('rect', { x: b[0] - ox, y: b[1] - oy, width: b[2], height: b[3], 'class': 'ov-effect', 'stroke-width': sw * 0.6 }));
+    }
     if (s.kind === 'click' && has) {
       g.appendChild(sv('circle', { cx: x, cy: y, r: u * 2.2, 'class': 'ov-ring', 'stroke-width': sw }));
       g.appendChild(sv('circle', { cx: x, cy: y, r: sw, fill: '#d92d20' }));
@@ -101,13 +166,13 @@
       label(g, lx, ly, 'hover ' + Number(s.duration || 0).toFixed(2) + ' s', fs);
     } else if (s.kind === 'type') {
       if (has) g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
-      label(g, has ? lx : u, has ? ly : H - u, '⌨ ' + clip(JSON.stringify(s.text || ''), 70), fs);
+      label(g, lx, has ? ly : R[3] - u, '⌨ ' + clip(JSON.stringify(s.text || ''), 70), fs);
     } else if (s.kind === 'key' || s.kind === 'hotkey') {
-      label(g, W - u, fs * 2.2, '⌨ ' + (s.keys || []).join('+'), fs * 1.3, true);
+      label(g, R[2] - u, R[1] + fs * 2.2, '⌨ ' + (s.keys || []).join('+'), fs * 1.3, true);
     } else if (s.kind === 'wait') {
-      label(g, W - u, fs * 2.2, 'wait ' + Number(s.duration || (s.t1 - s.t0)).toFixed(2) + ' s', fs * 1.3, true);
+      label(g, R[2] - u, R[1] + fs * 2.2, 'wait ' + Number(s.duration || (s.t1 - s.t0)).toFixed(2) + ' s', fs * 1.3, true);
     } else if (s.kind === 'mark') {
-      label(g, W - u, fs * 2.2, '⚑ ' + clip(s.text || 'mark', 60), fs * 1.3, true);
+      label(g, R[2] - u, R[1] + fs * 2.2, '⚑ ' + clip(s.text || 'mark', 60), fs * 1.3, true);
     } else if (has) {
       g.appendChild(sv('circle', { cx: x, cy: y, r: u, 'class': 'ov-ring', 'stroke-width': sw }));
     }
@@ -122,15 +187,16 @@
   function card(i) {
     var s = steps[i], c = chk(s);
     var cls = 'card' + (i === current ? ' selected' : '') + (s.ann && s.ann.dropped ? ' dropped' : '') +
-      (c ? (c.passed === false ? ' fail' : c.passed === true ? ' pass' : '') : '');
-    var d = el('div', { 'class': cls, 'data-step': i, role: 'button', title: s.desc });
+      (c ? (c.passed === false ? ' fail' : c.passed === true ? ' pass' : '') : '') + (isDead(s) ? ' dead' : '');
+    var d = el('div', { 'class': cls, 'data-step': i, role: 'button',
+      title: s.desc + (isDead(s) ? ' — dead: the screen did not change' : '') });
     d.style.left = (4 + i * CARD_W) + 'px';
     var im = s.pre !== null && s.pre !== undefined ? images[s.pre] : null;
     if (!im && s.post !== null && s.post !== undefined) im = images[s.post];
-    if (im && im.src) d.appendChild(el('img', { src: im.src, loading: 'lazy', decoding: 'async', alt: '' }));
+    if (im && im.src) d.appendChild(thumb(s, im));
     else d.appendChild(el('div', { 'class': 'noimg' }, 'no screen'));
     var l = el('div', { 'class': 'lbl' });
-    l.appendChild(el('b', null, '#' + s.i));
+    l.appendChild(el('b', null, '#' + s.i + (isDead(s) ? ' dead' : '')));
     l.appendChild(document.createTextNode(s.ann && s.ann.label ? s.ann.label : s.desc));
     d.appendChild(l);
     d.addEventListener('click', function () { select(i); });
@@ -178,8 +244,9 @@
     steps.forEach(function (s) { var c = chk(s); if (c && c.passed === false) fails[s.i] = true; });
     var stride = Math.max(1, Math.ceil(steps.length / 1500));  // thousands of ticks add nothing but DOM
     steps.forEach(function (s, i) {
-      if (i % stride && !fails[s.i]) return;
-      tl.appendChild(sv('line', { x1: tx(s.t0), x2: tx(s.t0), y1: 0, y2: 8, 'class': 'tick' + (fails[s.i] ? ' fail' : '') }));
+      if (i % stride && !fails[s.i] && !isDead(s)) return;
+      tl.appendChild(sv('line', { x1: tx(s.t0), x2: tx(s.t0), y1: 0, y2: 8,
+        'class': 'tick' + (fails[s.i] ? ' fail' : '') + (isDead(s) ? ' dead' : '') }));
     });
     (D.timeline.marks || []).forEach(function (m) {
       var l = sv('line', { x1: tx(m.t), x2: tx(m.t), y1: 0, y2: TLH, 'class': 'mark' });
@@ -219,6 +286,7 @@
     row(tb, 'window', s.window);
     row(tb, 'window class', s.wclass);
     row(tb, 'time', fmtT(s.t0) + ' → ' + fmtT(s.t1) + '  (' + (s.t1 - s.t0).toFixed(3) + ' s)');
+    row(tb, 'screen effect', effectText(s.fx), isDead(s) ? 'bad' : null);
     var ev = s.ev || [];
     row(tb, 'raw events', (ev[0] === null || ev[0] === undefined) ? null :
       ev[0] + '–' + ev[1] + '  (events.jsonl lines ' + (ev[0] + 2) + '–' + (ev[1] + 2) + ')');
@@ -277,6 +345,13 @@
     if (history.replaceState) history.replaceState(null, '', '#step-' + s.i);
   }
 
+  function nextDead() {
+    for (var k = 1; k <= steps.length; k++) {
+      var j = (current + k) % steps.length;
+      if (isDead(steps[j])) { select(j); return; }
+    }
+  }
+
   function nextFailure() {
     if (!report) return;
     for (var k = 1; k <= steps.length; k++) {
@@ -295,6 +370,8 @@
     else if (k === 'Home') select(0);
     else if (k === 'End') select(steps.length - 1);
     else if (k === 'f') nextFailure();
+    else if (k === 'd') nextDead();
+    else if (k === 'z') setZoom(!zoomOn);
     else return;
     ev.preventDefault();
   });
@@ -370,6 +447,15 @@
   });
 
   /* ---------- start ---------- */
+  $('zoom').addEventListener('click', function () { setZoom(!zoomOn); });
+  $('zoom').setAttribute('aria-pressed', zoomOn ? 'true' : 'false');
+  Array.prototype.forEach.call(document.querySelectorAll('button.goto'), function (b) {
+    b.addEventListener('click', function (ev) {  // inside the panel's summary: go, don't fold
+      ev.preventDefault();
+      var n = stepByIndex[+b.getAttribute('data-goto')];
+      if (n !== undefined) select(n);
+    });
+  });
   drawTimeline();
   if (report) drawReport();
   var start = 0;

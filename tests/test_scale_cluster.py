@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from export_fixture import synthetic_bundle
+from export_fixture import header, synthetic_bundle
 from ray_rig import RayCluster
 from scale_kit import SIZE, copies, record_clicks, shift_pointer
 from test_export import _stderr_on_a_tty, parquet_rows, tree_digest
@@ -27,7 +27,9 @@ from xrig import REPO, WF, Display
 
 from wf.bundle.annotation_log import annotate
 from wf.bundle.annotations import Change
+from wf.bundle.events import MouseDown, MouseUp, Stop, Window
 from wf.bundle.reader import Bundle
+from wf.bundle.writer import BundleWriter
 from wf.export.pipeline import ExportOptions, export
 
 pytestmark = pytest.mark.slow
@@ -57,7 +59,23 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
              n_actions=6, author="test")
     for name in ("corrupt", "missing-screen"):
         shutil.copytree(SAMPLES / name, root / name)
-    return [*bundles[:3], root / "corrupt", *bundles[3:6], root / "missing-screen", *bundles[6:]]
+    return [*bundles[:3], root / "corrupt", *bundles[3:6], root / "missing-screen", *bundles[6:],
+            dead_bundle(root / "dead")]
+
+
+def dead_bundle(path: Path, steps: int = 4) -> Path:
+    """Clicks after which the screen never changes: dead steps, a low quality score (wf.curate)."""
+    w, h = 64, 48
+    frame = bytes(range(256)) * (w * h * 3 // 256)
+    with BundleWriter(path, header(w, h, "nothing happens", "2026-11-26T23:50:00+00:00")) as bw:
+        bw.write(Window(t=0.0, title="dead", wm_class="Dead", width=w, height=h))
+        for i in range(steps):
+            bw.screen_event(float(i), frame, w, h, "pre" if i else "start")
+            bw.write(MouseDown(t=i + 0.02, x=10, y=10, button="left"))
+            bw.write(MouseUp(t=i + 0.05, x=10, y=10, button="left"))
+        bw.screen_event(float(steps), frame, w, h, "stop")
+        bw.write(Stop(t=steps + 0.01, reason="test", events=0, dropped=0, screens=steps + 1))
+    return path
 
 
 def wf_ray(*args: str | Path, address: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -70,6 +88,7 @@ def wf_ray(*args: str | Path, address: str, timeout: float = 300) -> subprocess.
     ("webdataset", ["--shard-size", "0.05", "--image-format", "webp", "--max-side", "32"]),
     ("adp", []),
     ("osworld", ["--include-dropped"]),
+    ("agentnet", ["--drop-dead-steps", "--min-quality", "0.9"]),
 ])
 def test_export_on_the_cluster_is_the_local_export_byte_for_byte(cluster: RayCluster, corpus: list[Path],
                                                                   tmp_path: Path, fmt: str,
@@ -77,11 +96,17 @@ def test_export_on_the_cluster_is_the_local_export_byte_for_byte(cluster: RayClu
     local = tmp_path / "local"
     res = subprocess.run([*WF, "export", *map(str, corpus), "-f", fmt, "-o", str(local), "--json", *extra],
                          capture_output=True, text=True, timeout=300)
-    assert res.returncode == 1, res.stderr  # two bundles skipped as invalid
+    assert res.returncode == 1, res.stderr  # bundles skipped as invalid
+    expected = json.loads(res.stdout)
     res = wf_ray("export", *corpus, "-f", fmt, "-o", tmp_path / "ray", "--json", *extra, address=cluster.address)
     assert res.returncode == 1, res.stderr
     manifest = json.loads(res.stdout)
-    assert [s["path"] for s in manifest["skipped"]] == [str(corpus[3]), str(corpus[7])]
+    assert manifest == expected
+    # The corrupt bundle is skipped; so is the one with a missing screen, unless --min-quality left it out
+    # first (its score is low), as it does the bundle of dead clicks.
+    filtering = "--min-quality" in extra
+    assert [s["path"] for s in manifest["skipped"]] == [str(corpus[3])] + ([] if filtering else [str(corpus[7])])
+    assert [f["path"] for f in manifest["filtered"]] == ([str(corpus[7]), str(corpus[-1])] if filtering else [])
     assert manifest["steps"] > 20
     assert tree_digest(tmp_path / "ray") == tree_digest(local)
 

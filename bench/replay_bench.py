@@ -12,7 +12,15 @@ Xvfb while wf's input capture watches what reaches the X server:
 For all three the same yardstick is applied: captured events are matched in order to the recorded ones
 and the error of each is |(arrival − recorded) − median(arrival − recorded)|, i.e. how far its timing
 drifts from the recording's once the constant start offset is removed; plus the pointer error at each
-motion (px) and whether the button/key sequence is identical. ``run(quick)`` returns rows for bench/run.py.
+motion (px) and whether the button/key sequence is identical.
+
+**Verification** (``bench/verify.py``): the fixture-app scenarios of bench/peers_bench.py (clicks with
+wheel notches, typing, a slow dialog) plus a checkbox with a 1 px tick, each recorded once with the real
+``wf record``, then replayed with ``wf replay --xvfb`` at the events and the actions level and with
+``--sync screen``: the verdict, the coverage (% of action steps whose effect was checked) and how many
+steps were verified, differed or stayed unchecked. Then the cases that must not verify: each scenario
+replayed into a different app (xterm), the checkbox replayed into a build that never draws its tick, the
+clicks bundle with one click's button swapped. ``run(quick)`` returns rows for bench/run.py.
 """
 
 from __future__ import annotations
@@ -189,6 +197,19 @@ def replay_other(argv: list[str], recorded: list[Event], stdin: str | None = Non
 
 
 def run(quick: bool = False) -> list[dict[str, object]]:
+    from verify import verification_rows
+
+    before = os.getloadavg()
+    rows = timing_rows(quick)
+    rows += verification_rows(repeats=1 if quick else 2)
+    after = os.getloadavg()
+    rows.append({"group": "verification", "name": "machine load during this module", "median": None, "unit": "",
+                 "notes": f"load average (1 min) {before[0]:.2f} before, {after[0]:.2f} after, on "
+                          f"{os.cpu_count()} cores: timing percentiles above it are the machine's, not wf's"})
+    return rows
+
+
+def timing_rows(quick: bool) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     sizes = {"typing": 60 if quick else 200, "pointer": 150 if quick else 600}
     work = Path(tempfile.mkdtemp(prefix="wf-replay-bench-"))

@@ -67,13 +67,16 @@ def diff(a: RGB, b: RGB, *, tolerance: int = PIXEL_TOLERANCE, mask: npt.NDArray[
     if rows.size == 0:
         return PixelDiff(0, None, 1.0, compared)
     y0, y1 = int(rows[0]), int(rows[-1]) + 1
+    # ... and of those only the columns that differ (a 1 px line down the frame stays a 1 px strip).
+    cols = np.flatnonzero((a[y0:y1] != b[y0:y1]).any(axis=(0, 2)))
+    x0, x1 = int(cols[0]), int(cols[-1]) + 1
     # |a − b| per channel without widening (max − min of uint8 cannot overflow), then the largest channel
     # by two elementwise maxima: ~10× cheaper than int16 arithmetic and a reduction over the channel axis.
-    ra, rb = a[y0:y1], b[y0:y1]
+    ra, rb = a[y0:y1, x0:x1], b[y0:y1, x0:x1]
     d3 = np.maximum(ra, rb) - np.minimum(ra, rb)
     d = np.maximum(np.maximum(d3[..., 0], d3[..., 1]), d3[..., 2])
     if mask is not None:
-        d[mask[y0:y1]] = 0
+        d[mask[y0:y1, x0:x1]] = 0
     similarity = 1.0 - float(d.sum(dtype=np.int64)) / (compared * 255.0)
     hot = d > tolerance
     n = int(hot.sum())
@@ -81,7 +84,7 @@ def diff(a: RGB, b: RGB, *, tolerance: int = PIXEL_TOLERANCE, mask: npt.NDArray[
         return PixelDiff(0, None, similarity, compared)
     ys = np.flatnonzero(hot.any(axis=1))
     xs = np.flatnonzero(hot.any(axis=0))
-    bbox = (int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
+    bbox = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
     return PixelDiff(n, bbox, similarity, compared)
 
 

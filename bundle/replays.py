@@ -38,7 +38,7 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
     pointer_px: float = 2.0  # worst pointer position error at a move, button or wheel event
     timing_p95_ms: float = 100.0  # arrival at the X server − schedule, 95th percentile
     timing_max_ms: float = 1000.0
-    screen_diff_px: int = 16  # differing pixels allowed at a checkpoint (a changed glyph is ~35)
+    screen_diff_px: int = 0  # differing pixels allowed at a checkpoint: every pixel counts (docs/replay.md)
     screen_similarity: float = 0.99  # lowest similarity at any checkpoint
     unsynced: int = 0  # steps whose screen never matched within --sync-timeout (with --sync screen)
     dropped: int = 0  # events the capture could not keep up with
@@ -72,10 +72,75 @@ class Failure(msgspec.Struct, kw_only=True):
     step: int | None = None
 
 
+# -- the verdict's evidence: three outcomes, per-step effects, coverage (issue 15) ---------------------
+# Kept together so that other additions to this schema merge beside them, not through them.
+
+VerdictStatus = Literal["verified", "failed", "unverified"]
+# A step's effect: observed as recorded, observed to differ, or not observable (and why).
+EffectStatus = Literal["verified", "differs", "unchecked"]
+# What reached the X server during a step against what the step implies.
+WitnessStatus = Literal["agrees", "differs", "unchecked"]
+
+
+class Coverage(msgspec.Struct, kw_only=True):
+    """How much of the replayed task the evidence covers."""
+
+    steps: int  # action steps replayed (waits and marks are not action steps: they have no input)
+    checked: int  # steps whose effect was observed (verified or differs)
+    verified: int  # steps whose effect was observed as recorded and whose input agrees
+    percent: float  # checked / steps × 100; 0 when there are no action steps
+
+
+class UncheckedStep(msgspec.Struct, kw_only=True):
+    step: int | None  # None: about the replay as a whole (e.g. it had no action steps)
+    why: str
+
+
+class StepEffect(msgspec.Struct, kw_only=True):
+    """One step of the replayed range: did its recorded effect happen, did its input reach the X server.
+
+    ``status`` is ``verified`` only when both hold: the screen after the step reached the recorded
+    post-action state (volatile regions masked) and that state differs visibly from the one before it, and
+    the input witness agrees. ``differs`` names what and where; ``unchecked`` says why nothing could be seen.
+    """
+
+    step: int
+    kind: str
+    first_event: int
+    last_event: int
+    status: EffectStatus
+    why: str | None = None
+    counted: bool = True  # part of the coverage (false for waits and marks)
+    screen: EffectStatus = "unchecked"  # the screen after the step against the recorded post-action screen
+    screen_why: str | None = None
+    recorded: str | None = None  # the recorded post-action screen (bundle-relative)
+    replayed: str | None = None  # the live screen kept for it (relative to the report's directory)
+    differing: int | None = None  # pixels, outside the masked regions
+    bbox: Box | None = None  # where they are (screen pixels)
+    similarity: float | None = None
+    waited: float | None = None  # seconds from the step's last event until the screen matched (or gave up)
+    input: WitnessStatus = "unchecked"
+    input_why: str | None = None
+
+
+def outcome(report: ReplayReport) -> VerdictStatus:
+    """The report's outcome; a report from before the three outcomes never checked step effects, so at
+    best it is unverified."""
+    v = report.verdict
+    if v.status is not None:
+        return v.status
+    return "unverified" if v.passed else "failed"
+
+
 class Verdict(msgspec.Struct, kw_only=True):
-    passed: bool
+    passed: bool  # status == "verified" (reports written before `status` existed: the old pass/fail)
     failures: list[Failure]
     thresholds: Thresholds
+    # -- the three outcomes (docs/replay.md, "The verdict"); absent from reports of older wf versions --
+    status: VerdictStatus | None = None
+    coverage: Coverage | None = None
+    first_failed_step: int | None = None  # the earliest action step a failure names
+    unverified: list[UncheckedStep] = msgspec.field(default_factory=list)  # why the evidence falls short
 
 
 class Options(msgspec.Struct, kw_only=True):
@@ -153,7 +218,7 @@ class WorstCheckpoint(msgspec.Struct, kw_only=True):
 
 
 class ScreensSummary(msgspec.Struct, kw_only=True):
-    checkpoints: int  # compared in the verdict (the informational start screen is not counted)
+    checkpoints: int  # compared in the verdict (the start screen included)
     max_differing_px: int | None
     min_similarity: float | None
     worst: list[WorstCheckpoint]
@@ -212,6 +277,11 @@ class ReplayReport(msgspec.Struct, kw_only=True):
     checkpoints: list[Checkpoint]
     events: list[EventRow]
     warnings: list[str]
+    # -- the verdict's evidence (issue 15) --
+    steps: list[StepEffect] = msgspec.field(default_factory=list)  # every step of the replayed range
+    at: str | None = None  # UTC time the replay began (ISO 8601)
+    events_hash: str | None = None  # xxh3-128 of the bundle's events.jsonl: a kept verdict for other events is stale
+    halted: int | None = None  # --halt-on-divergence stopped after this step
 
 
 class _Head(msgspec.Struct):

@@ -24,6 +24,9 @@ HELP = (
     "JSONL, 0–1 coordinates, the screen BEFORE each action), osworld (traj.jsonl per episode, the screen "
     "AFTER each action), pyautogui (one replay script per bundle), adp (Agent Data Protocol trajectories: "
     "observations and API-style actions). Schemas: docs/export.md.\n\n"
+    "Every row carries the step's effect in the bundle's last kept replay (verified, differs, unchecked, "
+    "unreplayed) and that replay's verdict; --require-verified keeps only the episodes whose last replay was "
+    "verified (every step re-executed and its effect observed).\n\n"
     "Dropped steps (wf annotate --drop) are left out unless --include-dropped. --out must be a new or empty "
     "directory; its manifest.json lists bundles, steps, files and skipped bundles with the reason.\n\n"
     "--min-quality X leaves out demonstrations whose quality score (docs/quality.md) is below X; "
@@ -52,6 +55,9 @@ def command(
                                                  "longer side is at most PX.")] = None,
     history: Annotated[int, typer.Option("--history", metavar="K",
                                          help="Previous actions given as text per step.")] = 5,
+    require_verified: Annotated[bool, typer.Option("--require-verified", help="Only episodes whose last kept "
+                                                   "replay was verified (the others are listed in the "
+                                                   "manifest as excluded).")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid",
                                                help="Exit 0 even when invalid bundles were skipped.")] = False,
     json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON on stdout.")] = False,
@@ -67,7 +73,7 @@ def command(
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
                          history=history, min_quality=min_quality, drop_dead_steps=drop_dead_steps,
-                         engine=engine, address=address)
+                         require_verified=require_verified, engine=engine, address=address)
     quiet = json or not sys.stderr.isatty()
     manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
     for b in manifest.bundles:
@@ -75,6 +81,8 @@ def command(
             warn(escape(w))
     for s in manifest.skipped:
         warn(f"skipped {escape(s.path)}: {escape(s.reason)}")
+    for f in manifest.filtered:
+        err.print(f"[yellow]left out[/] {escape(f.path)} ({f.filter}): {escape(f.reason)}")
     if json:
         print_json(manifest)
     else:

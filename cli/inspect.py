@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -15,17 +16,22 @@ from wf.bundle.actions import Action, load_actions, to_pyautogui_program
 from wf.bundle.annotation_log import NewerAnnotationsError, load_annotations
 from wf.bundle.annotations import Annotations, annotation_rows, step_summary
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import KeptReplay, last_replay
+from wf.bundle.replays import outcome
 from wf.bundle.summary import Summary, summarize
 from wf.cli.choices import Coords
 from wf.cli.console import human_bytes, out, print_json, warn
 from wf.cli.inspect_quality import effect_cell, print_quality_json, render_quality
 from wf.curate.quality import Assessment, assess
 
-HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks.
+HELP = """Summarise a bundle: duration, screen size, event counts, screens, size on disk, task and marks,
+and the verdict of its last kept replay (verified / failed / unverified, coverage; stale when the events
+changed since).
 
 --json prints a machine-readable summary (version, duration, counts, screens, bytes, …).
 --actions lists the reduced agent steps (click, type, hotkey, …; see docs/actions.md) as a table, or with
---json as a list of action objects. --pyautogui prints a standalone pyautogui script replaying the steps.
+--json as a list of action objects, each with its effect in the last kept replay. --pyautogui prints a
+standalone pyautogui script replaying the steps.
 --quality judges the demonstration (docs/quality.md): idle time, dead steps, corrections, pointer path,
 hesitation, repeats and a 0–1 score; with --json an object `quality`; with --actions each step's effect."""
 
@@ -52,22 +58,26 @@ def command(
         sys.stdout.flush()
         return 0
     ann = _annotations(b)
+    kept = last_replay(b)
+    effects = _replay_effects(kept)
     if actions:
         steps = load_actions(b)
         if json:
-            print_json([_with_annotation(a.to_json(), ann, a.index) for a in steps])
+            print_json([{**_with_annotation(a.to_json(), ann, a.index), "effect": effects.get(a.index)}
+                        for a in steps])
             return 0
         for w in b.warnings:
             warn(w)
-        render_actions(b, steps, ann)
+        render_actions(b, steps, ann, effects)
         return 0
     summary = summarize(b)
     if json:
-        print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None})
+        print_json({**msgspec.to_builtins(summary), "annotations": ann.to_json() if ann else None,
+                    "last_replay": replay_json(b, kept)})
         return 0
-    for w in summary.warnings:
-        warn(w)
-    render(summary, ann)
+    for w in summary.warnings + (kept.warnings if kept else []):
+        warn(escape(w))
+    render(summary, ann, kept)
     return 0
 
 
@@ -75,18 +85,55 @@ def _quality(b: Bundle, *, json: bool, actions: bool) -> int:
     """--quality, alone or with --actions (each step with its effect)."""
     assessed = assess(b)
     ann = _annotations(b)
-    if actions and json:
-        print_json([_with_annotation({**a.to_json(), "screen_effect": e.to_json()}, ann, a.index)
-                    for a, e in zip(assessed.actions, assessed.effects, strict=True)])
+    if actions:
+        effects = _replay_effects(last_replay(b))
+        if json:
+            print_json([_with_annotation({**a.to_json(), "screen_effect": e.to_json(),
+                                          "effect": effects.get(a.index)}, ann, a.index)
+                        for a, e in zip(assessed.actions, assessed.effects, strict=True)])
+            return 0
+        for w in b.warnings:
+            warn(escape(w))
+        render_actions(b, assessed.actions, ann, effects, assessed)
     elif json:
         print_quality_json(b, assessed)
+        return 0
     else:
         for w in b.warnings:
             warn(escape(w))
-        if actions:
-            render_actions(b, assessed.actions, ann, assessed)
-        render_quality(b, assessed.quality)
+    render_quality(b, assessed.quality)
     return 0
+
+
+def _replay_effects(kept: KeptReplay | None) -> dict[int, str]:
+    """Each step's effect status in the last kept replay (none when it is stale or there is none)."""
+    return {e.step: e.status for e in kept.report.steps} if kept and not kept.stale else {}
+
+
+def replay_json(b: Bundle, kept: KeptReplay | None) -> dict[str, object] | None:
+    """The last kept replay in brief (None: never replayed with the report kept)."""
+    if kept is None:
+        return None
+    v = kept.report.verdict
+    return {"status": outcome(kept.report), "stale": kept.stale, "at": kept.report.at,
+            "level": kept.report.options.level, "coverage": msgspec.to_builtins(v.coverage),
+            "first_failed_step": v.first_failed_step, "file": str(kept.path.relative_to(b.path))}
+
+
+def replay_row(kept: KeptReplay) -> str:
+    rep = kept.report
+    status = outcome(rep)
+    colour = {"verified": "green", "failed": "red"}.get(status, "yellow")
+    text = f"[{colour}]{status}[/]"
+    cov = rep.verdict.coverage
+    if cov is not None:
+        text += f", {cov.percent:.0f} % of {cov.steps} steps checked"
+    if rep.verdict.first_failed_step is not None:
+        text += f", first failing step {rep.verdict.first_failed_step}"
+    text += f" ({rep.options.level} level, {escape(rep.at or 'time unknown')})"
+    if kept.stale:
+        text += " [red]— stale: the events changed since this replay[/]"
+    return text
 
 
 def _annotations(b: Bundle) -> Annotations | None:
@@ -108,7 +155,7 @@ def _with_annotation(obj: dict[str, object], ann: Annotations | None, index: int
 
 
 def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = None,
-                   assessed: Assessment | None = None) -> None:
+                   effects: Mapping[int, str] | None = None, assessed: Assessment | None = None) -> None:
     t = Table(title=f"wf steps {escape(str(b.path))} — {len(steps)} actions", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("time", justify="right")
@@ -116,6 +163,8 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     t.add_column("description")
     t.add_column("window", style="dim")
     t.add_column("annotation", style="italic")
+    if effects:
+        t.add_column("last replay")
     if assessed is not None:
         t.add_column("screen effect", justify="right")
     for n, a in enumerate(steps):
@@ -125,13 +174,16 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
         note = step_summary(ann.steps[a.index]) if ann and a.index in ann.steps else ""
         style = "strike dim" if ann and a.index in ann.dropped else None
         cells = [str(a.index), f"{a.t_start:.2f}", a.kind, escape(desc), escape(a.window or ""), escape(note)]
+        if effects:
+            status = effects.get(a.index, "")
+            cells.append({"verified": "[green]verified[/]", "differs": "[red]differs[/]"}.get(status, status))
         if assessed is not None:
             cells.append(effect_cell(assessed, n))
         t.add_row(*cells, style=style)
     out.print(t)
 
 
-def render(s: Summary, ann: Annotations | None = None) -> None:
+def render(s: Summary, ann: Annotations | None = None, kept: KeptReplay | None = None) -> None:
     t = Table(title=f"wf bundle {escape(s.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
@@ -157,4 +209,5 @@ def render(s: Summary, ann: Annotations | None = None) -> None:
     if ann is not None:
         for label, value in annotation_rows(ann):
             t.add_row(escape(label), escape(value))
+    t.add_row("last replay", replay_row(kept) if kept else "never replayed (or not kept: `wf replay` keeps it)")
     out.print(t)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,21 +13,29 @@ from rich.markup import escape
 from rich.table import Table
 
 from wf.bundle.actions import reduce_events, to_pyautogui_program
-from wf.bundle.errors import BadInput
+from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report
+from wf.bundle.replay_store import events_hash, keep_report, now_stamp
+from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report, outcome
 from wf.cli.console import err, print_json, warn
 from wf.cli.exit import ExitCode
 from wf.replayer.driver import PrintSink
 from wf.replayer.options import ReplayOptions, ScaleMode
 from wf.replayer.plan import build_plan
 
-HELP = """Replay a bundle with pyautogui/XTest on an exact schedule and print a fidelity verdict.
+HELP = """Replay a bundle with pyautogui/XTest on an exact schedule and give a verdict that cannot lie.
 
 Events are injected at start + t/speed (never drifting), keys by exact keycode, with the X server's
-autorepeat off. While replaying, the input reaching the X server and the screen at every recorded
-pre-action checkpoint are captured and compared with the bundle. Exit 0 when the verdict passes, 1 when
-it fails, 3 when there is no display (use --xvfb). CI: `wf replay BUNDLE --xvfb --json > report.json`."""
+autorepeat off. While replaying, the input reaching the X server is captured and checked against every
+step, the screen is compared with the recorded one at the start, before each action and at the end, and
+after every step wf waits (bounded) for the screen to reach the recorded post-action state.
+
+The verdict is one of three: verified (every action step's effect was observed as recorded and its input
+agrees: exit 0), failed (a check failed; the first failing step is named: exit 1), unverified (nothing
+failed, but some steps could not be checked, each listed with why: exit 4, or 0 with --allow-unverified).
+The summary and the JSON give the coverage: the share of action steps whose effect was checked. The report
+is kept in the bundle under replays/ (unless --no-save). Exit 3 when there is no display (use --xvfb).
+CI: `wf replay BUNDLE --xvfb --json > report.json`."""
 
 
 def parse_steps(spec: str | None) -> tuple[int | None, int | None] | None:
@@ -104,6 +113,14 @@ def command(
     ignore_region: Annotated[list[str] | None, typer.Option("--ignore-region", metavar="X,Y,W,H", help="A screen "
                                                             "region that changes by itself (a clock): never "
                                                             "compared (repeatable).")] = None,
+    allow_unverified: Annotated[bool, typer.Option("--allow-unverified", help="Exit 0 when the verdict is "
+                                                   "unverified (nothing failed, not every step could be "
+                                                   "checked).")] = False,
+    halt_on_divergence: Annotated[bool, typer.Option("--halt-on-divergence", help="Stop at the first step whose "
+                                                     "effect did not happen (everything held is released).")
+                                  ] = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep the report in the bundle's replays/."
+                                          )] = False,
 ) -> int:
     if speed <= 0:
         raise BadInput("--speed must be positive")
@@ -125,18 +142,50 @@ def command(
     screens_dir = report.with_name(report.stem + "-screens") if report else None
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
                          xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
-                         screens_dir=screens_dir, ignore=regions)
+                         screens_dir=screens_dir, ignore=regions, halt_on_divergence=halt_on_divergence)
+    at, replayed_events = now_stamp(), events_hash(b)
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
-    data = build_report(bundle, result, opts, report)
+    data = build_report(bundle, result, opts, report, at=at, events_hash=replayed_events)
     if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_bytes(encode_report(data))
+        write_private(report, encode_report(data))
+    if not no_save:
+        keep(b, data, report)
     for w in result.warnings:
         warn(w)
     render(data)
     if json:
         print_json(data)
-    return int(ExitCode.OK if result.verdict.passed else ExitCode.CHECK_FAILED)
+    return int(exit_code(data, allow_unverified))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """The report holds typed characters: 0600, like the bundle it came from."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write the report to {path}: {exc.strerror}",
+                                 hint="choose a writable --report path") from None
+
+
+def exit_code(data: ReplayReport, allow_unverified: bool) -> ExitCode:
+    status = outcome(data)
+    if status == "verified" or (status == "unverified" and allow_unverified):
+        return ExitCode.OK
+    return ExitCode.UNVERIFIED if status == "unverified" else ExitCode.CHECK_FAILED
+
+
+def keep(b: Bundle, data: ReplayReport, report: Path | None) -> None:
+    """Append the report to the bundle's replays/; a bundle that cannot take it is a warning, not a verdict."""
+    try:
+        kept = keep_report(b, data, base=report.resolve().parent if report else None)
+    except WfError as exc:
+        warn(escape(exc.message) + (f" ({escape(exc.hint)})" if exc.hint else ""))
+        return
+    err.print(f"[dim]wf replay: report kept in {escape(str(kept))}[/]")
 
 
 def dry_run_program(b: Bundle, level: Level, step_range: tuple[int | None, int | None] | None, first: int,
@@ -168,8 +217,11 @@ def render(data: ReplayReport) -> None:
     t.add_column(style="bold")
     t.add_column()
     seq = stats.sequence_identical
-    t.add_row("events", f"{stats.events} replayed, {stats.captured} captured, sequence "
-              + ("[green]identical[/]" if seq else "[red]differs[/]" if stats.captured else "not checked"))
+    if data.options.level == "actions":  # high-level calls press keys in their own order: judged per step
+        sequence = "not compared at the actions level (each step's input is)"
+    else:
+        sequence = "[green]identical[/]" if seq else "[red]differs[/]" if stats.captured else "not checked"
+    t.add_row("events", f"{stats.events} replayed, {stats.captured} captured, sequence {sequence}")
     t.add_row("timing", f"p50 {_ms(stats.timing_p50_ms)} · p95 {_ms(stats.timing_p95_ms)} · "
               f"max {_ms(stats.timing_max_ms)} (injection p50 {_ms(stats.inject_p50_ms)})")
     ptr = stats.pointer_max_px
@@ -181,7 +233,29 @@ def render(data: ReplayReport) -> None:
     for w in screens.worst[:3]:
         if w.differing:
             t.add_row("  worst", f"{w.label} before event {w.event}: {w.differing} px")
+    cov = verdict.coverage
+    if cov is not None:
+        t.add_row("steps", f"{cov.steps} action steps: {cov.verified} verified, "
+                  f"{cov.checked - cov.verified} differ, {cov.steps - cov.checked} unchecked")
+        t.add_row("coverage", f"{cov.percent:.0f} % of action steps had their effect checked")
+    shown = 0
+    for e in data.steps:
+        if e.counted and e.status != "verified" and shown < 8:
+            colour = "red" if e.status == "differs" else "yellow"
+            t.add_row(f"  step {e.step}", f"[{colour}]{e.status}[/] {escape(e.kind)}: {escape(e.why or '')}")
+            shown += 1
     for f in verdict.failures[:8]:
         t.add_row("[red]failure[/]", escape(f"{f.check}: {f.message}"))
-    t.add_row("verdict", "[bold green]PASS[/]" if verdict.passed else "[bold red]FAIL[/]")
+    t.add_row("verdict", _verdict_line(data))
     err.print(t)
+
+
+def _verdict_line(data: ReplayReport) -> str:
+    v, status = data.verdict, outcome(data)
+    if status == "verified":
+        return "[bold green]VERIFIED[/]"
+    if status == "failed":
+        first = f" (first failing step: {v.first_failed_step})" if v.first_failed_step is not None else ""
+        return f"[bold red]FAILED[/]{first}"
+    reasons = "; ".join(escape(u.why if u.step is None else f"step {u.step}: {u.why}") for u in v.unverified[:3])
+    return f"[bold yellow]UNVERIFIED[/] — {reasons}" if reasons else "[bold yellow]UNVERIFIED[/]"

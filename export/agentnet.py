@@ -36,6 +36,7 @@ class AgentNetExport(JsonlWithImages):
                 "window_title": s.window_title,
                 "label": s.label,
                 "dropped": s.dropped,
+                "effect": s.effect,
                 "screen_effect": s.screen_effect,
             })
         if episode.outcome in ("success", "failure") and episode.steps:
@@ -51,12 +52,14 @@ class AgentNetExport(JsonlWithImages):
                 "window_title": last.window_title,
                 "label": None,
                 "dropped": False,
+                "effect": None,
                 "screen_effect": None,
             })
         line = {
             "task_id": episode.episode_id,
             "instruction": episode.instruction,
             "outcome": episode.outcome,
+            "verdict": episode.verdict,
             "tags": list(episode.tags),
             "quality": episode.quality,
             "quality_score": episode.quality_score,

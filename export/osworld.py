@@ -56,13 +56,14 @@ class OSWorldExport:
                 "reward": 0,
                 "done": i == n,
                 "info": {"wf_step": s.step, "action_type": s.kind, "description": s.description,
-                         "window_title": s.window_title, "dropped": s.dropped, "screen_effect": s.screen_effect},
+                         "window_title": s.window_title, "dropped": s.dropped, "effect": s.effect,
+                         "screen_effect": s.screen_effect},
                 "screenshot_file": shot,
             }) + b"\n"
             f.steps += 1
         (d / "traj.jsonl").write_bytes(bytes(lines))
         example = orjson.dumps({"id": episode.episode_id, "instruction": episode.instruction,
-                                "outcome": episode.outcome, "coords": episode.coords,
+                                "outcome": episode.outcome, "verdict": episode.verdict, "coords": episode.coords,
                                 "quality_score": episode.quality_score,
                                 "quality_components": episode.quality_components,
                                 "screen": {"width": episode.screen[0], "height": episode.screen[1]}},

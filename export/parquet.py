@@ -49,6 +49,8 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("image_height", pa.int32()),
     pa.field("tags", pa.list_(pa.string())),
     pa.field("quality", pa.int32()),
+    pa.field("effect", pa.string(), nullable=False),
+    pa.field("verdict", pa.string(), nullable=False),
     # signal (wf.curate, docs/quality.md): the step's effect on the recorded screens as JSON, the episode's
     # quality score and its components as JSON
     pa.field("screen_effect", pa.string()),
@@ -86,7 +88,7 @@ COMPRESSION: dict[str, Codec] = {f.name: ZSTD for f in SCHEMA} | {
     "image.bytes": NONE, "post_image.bytes": NONE, "image.path": ZSTD, "post_image.path": ZSTD}
 # Dictionary encoding only where values repeat; trying it on image bytes costs time for nothing.
 DICTIONARY_COLUMNS = ["episode_id", "bundle", "instruction", "outcome", "action_type", "coords",
-                      "window_title", "window_class", "label"]
+                      "window_title", "window_class", "label", "effect", "verdict"]
 SHARD_STEM = "data/train"
 # Counted against --shard-size up front: the footer (schema, features metadata, row-group index).
 FOOTER_RESERVE = 8192 + len(SCHEMA_WITH_METADATA.metadata[b"huggingface"])

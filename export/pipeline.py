@@ -53,6 +53,7 @@ class ExportOptions:
     history: int = 5
     min_quality: float | None = None  # leave out demonstrations scoring below (wf.curate, docs/quality.md)
     drop_dead_steps: bool = False  # leave out steps that changed nothing on screen
+    require_verified: bool = False  # only episodes whose last kept replay was verified (docs/export.md)
     engine: str = "local"  # local: --jobs processes here; ray: a Ray Data pipeline (wf.export.ray_engine)
     address: str | None = None  # the Ray cluster to join (None: a private local instance)
 
@@ -68,15 +69,18 @@ class BundleEntry(msgspec.Struct, kw_only=True):
     warnings: list[str]
     quality_score: float | None = None
     dead_dropped: list[int] = msgspec.field(default_factory=list)  # steps --drop-dead-steps left out
+    verdict: str = "unreplayed"  # of the bundle's last kept replay (docs/export.md)
+    coverage: float | None = None
 
 
 class FilteredEntry(msgspec.Struct, kw_only=True):
-    """A readable bundle a filter left out (--min-quality), and why."""
+    """A readable bundle a filter left out (--min-quality, --require-verified), and why."""
 
     path: str
     episode_id: str
+    filter: str  # the option: min-quality | require-verified
     reason: str
-    quality_score: float | None
+    quality_score: float | None = None
 
 
 class SkippedEntry(msgspec.Struct, kw_only=True):
@@ -110,7 +114,8 @@ class Manifest(msgspec.Struct, kw_only=True):
     files: list[FileEntry]
     min_quality: float | None = None
     drop_dead_steps: bool = False
-    filtered: list[FilteredEntry] = msgspec.field(default_factory=list)  # left out by --min-quality, with why
+    require_verified: bool = False
+    filtered: list[FilteredEntry] = msgspec.field(default_factory=list)  # readable bundles left out, with why
 
 
 def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: ProgressFn | None = None) -> Manifest:
@@ -143,7 +148,8 @@ def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportForma
     out = _prepare_out(local_out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
-                           images=spec, want_images=fmt.images, want_program=fmt.program, filters=filters)
+                           images=spec, want_images=fmt.images, want_program=fmt.program, filters=filters,
+                           require_verified=opts.require_verified)
     jobs, skipped = _plan(bundles)
 
     entries: list[BundleEntry] = []
@@ -160,7 +166,7 @@ def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportForma
             if isinstance(result, Skipped):
                 skips.append(SkippedEntry(path=result.bundle, reason=result.reason))
             elif isinstance(result, Filtered):
-                filtered.append(FilteredEntry(path=result.bundle, episode_id=result.episode_id,
+                filtered.append(FilteredEntry(path=result.bundle, episode_id=result.episode_id, filter=result.filter,
                                               reason=result.reason, quality_score=result.score))
             else:
                 writer.add(result)
@@ -182,7 +188,8 @@ def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportForma
         include_dropped=opts.include_dropped, history=opts.history, shard_bytes=shard_bytes,
         episodes=len(entries), steps=steps, bytes=sum(f.bytes for f in files),
         bundles=entries, skipped=skips, files=[_file(f) for f in files],
-        min_quality=opts.min_quality, drop_dead_steps=opts.drop_dead_steps, filtered=filtered,
+        min_quality=opts.min_quality, drop_dead_steps=opts.drop_dead_steps, require_verified=opts.require_verified,
+        filtered=filtered,
     )
     (out / MANIFEST).write_bytes(orjson.dumps(msgspec.to_builtins(manifest), option=orjson.OPT_INDENT_2) + b"\n")
     return manifest
@@ -298,7 +305,7 @@ def _entry(ep: Episode) -> BundleEntry:
     return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
                        actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
                        outcome=ep.outcome, warnings=list(ep.warnings), quality_score=ep.quality_score,
-                       dead_dropped=list(ep.dead_dropped))
+                       dead_dropped=list(ep.dead_dropped), verdict=ep.verdict, coverage=ep.coverage)
 
 
 def _file(f: OutputFile) -> FileEntry:

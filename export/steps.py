@@ -18,6 +18,8 @@ import xxhash
 from wf.bundle.actions import Action, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import last_replay
+from wf.bundle.replays import outcome
 from wf.curate.filters import Filters
 from wf.curate.quality import assess
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
@@ -38,6 +40,7 @@ class CollectOptions:
     want_images: bool = True
     want_program: bool = False
     filters: Filters = field(default_factory=Filters)  # --min-quality, --drop-dead-steps (wf.curate)
+    require_verified: bool = False  # only episodes whose last replay verified every step (docs/export.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class StepRow:
     pre: ImageRef | None
     post: ImageRef | None
     screen_effect: dict[str, Any] | None = None  # what the step did to the recorded screen (wf.curate)
+    effect: str = "unreplayed"  # the step's effect in the episode's last replay: verified|differs|unchecked
 
     @property
     def action_json(self) -> str:
@@ -85,6 +89,8 @@ class Episode:
     dropped: int
     program: str | None = None
     warnings: tuple[str, ...] = ()
+    verdict: str = "unreplayed"  # the last kept replay's: verified|failed|unverified, stale, or unreplayed
+    coverage: float | None = None  # of that replay, in %
     # -- signal (wf.curate): the demonstration's quality, and the dead steps --drop-dead-steps left out --
     quality_score: float | None = None
     quality_components: dict[str, float | None] | None = None
@@ -99,12 +105,37 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class Filtered:
-    """A readable bundle left out by a filter (--min-quality): not an error."""
+    """A readable bundle left out on purpose by a filter (--min-quality, --require-verified): not an error."""
 
     bundle: str
     episode_id: str
+    filter: str  # the option that left it out
     reason: str
-    score: float | None
+    score: float | None = None  # its quality score, when that is why
+
+
+def evidence(bundle: Bundle) -> tuple[str, float | None, dict[int, str], str | None]:
+    """(episode verdict, coverage %, effect per step, why it is not verified) from the last kept replay.
+
+    A replay of part of the task (``--steps``) cannot verify the episode: at best it is unverified. A
+    replay of events that have changed since (``stale``) says nothing about these events: no effects.
+    """
+    kept = last_replay(bundle)
+    if kept is None:
+        return "unreplayed", None, {}, "never replayed (or its report was not kept)"
+    rep = kept.report
+    if kept.stale:
+        return "stale", None, {}, f"the events changed since the last replay ({kept.path.name})"
+    status = outcome(rep)
+    partial = rep.options.first_event > 0 or rep.options.last_event is not None
+    if partial and status == "verified":
+        status = "unverified"
+    cov = rep.verdict.coverage.percent if rep.verdict.coverage else None
+    why = None
+    if status != "verified":
+        why = f"last replay {status}" + (f" (coverage {cov:.0f} %)" if cov is not None else "") + \
+            (", of part of the task (--steps)" if partial else "")
+    return status, cov, {e.step: e.status for e in rep.steps}, why
 
 
 def episode_id(path: Path, started: str) -> str:
@@ -118,15 +149,18 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     bundle = Bundle.open(path)
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
+    verdict, coverage, replayed, why_not = evidence(bundle)
+    if opts.require_verified and verdict != "verified":
+        return Filtered(str(bundle.path), eid, "require-verified", f"not verified: {why_not}")
     size = (header.screen.width, header.screen.height)
     assessed = assess(bundle)
     actions = assessed.actions
     quality = assessed.quality
     left_out = opts.filters.episode(quality)
     if left_out is not None:
-        return Filtered(str(bundle.path), eid, left_out, quality.score)
-    effects = {a.index: e for a, e in zip(actions, assessed.effects, strict=True)}
-    dead_dropped = {a.index for a in actions if opts.filters.step(effects[a.index]) is not None}
+        return Filtered(str(bundle.path), eid, "min-quality", left_out, quality.score)
+    screen_effects = {a.index: e for a, e in zip(actions, assessed.effects, strict=True)}
+    dead_dropped = {a.index for a in actions if opts.filters.step(screen_effects[a.index]) is not None}
     ann = load_annotations(bundle)
     dropped_ids = frozenset(ann.dropped)
     images = ImagePreparer(bundle, opts.images, Path(tmpdir) / eid, eid) if opts.want_images else None
@@ -160,7 +194,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             t_end=act.t_end,
             pre=images.get(act.pre_screen) if images else None,
             post=images.get(act.post_screen) if images else None,
-            screen_effect=effects[act.index].to_json(),
+            screen_effect=screen_effects[act.index].to_json(),
+            effect=replayed.get(act.index, "unreplayed"),
         ))
         history.append(description)
 
@@ -175,7 +210,7 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
         instruction=instruction, outcome=ann.outcome, tags=tuple(ann.tags),
         quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
         actions_total=len(actions), dropped=dropped, program=program,
-        warnings=tuple(bundle.warnings) + tuple(ann.warnings),
+        warnings=tuple(bundle.warnings) + tuple(ann.warnings), verdict=verdict, coverage=coverage,
         quality_score=quality.score, quality_components=dict(quality.components),
         dead_dropped=tuple(sorted(dead_dropped)),
     )
@@ -228,6 +263,8 @@ def step_metadata(ep: Episode, s: StepRow) -> dict[str, Any]:
         "image_height": s.pre.height if s.pre else None,
         "tags": list(ep.tags),
         "quality": ep.quality,
+        "effect": s.effect,
+        "verdict": ep.verdict,
         "screen_effect": s.screen_effect,
         "quality_score": ep.quality_score,
         "quality_components": ep.quality_components,

@@ -6,9 +6,11 @@ absolute schedule as the events level, with the same checkpoints and screen
 sync before it. Text is the exception: pyautogui.write silently skips
 characters outside its US keymap, so typed text goes through the exact XTest
 key path (keysyms bound to spare keycodes when needed). Steps dropped in the
-annotations are skipped. The input-sequence check is left to the events level:
-high-level calls legitimately press keys in another order (write('A') adds its
-own Shift), so this level is judged by the screens.
+annotations are skipped. The strict input-sequence check is left to the events
+level (high-level calls legitimately press keys in another order: write('A')
+adds its own Shift); here the input capture feeds the per-step witness instead
+(``wf.replayer.witness``: each action's button, position, text, keys), and each
+step's effect is watched after it like at the events level.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from wf.bundle.errors import WfError
 from wf.bundle.events import Event, KeyDown, KeyUp, Screen
 from wf.bundle.keys import TEXT_KEYS as SPECIAL
 from wf.bundle.reader import Bundle
-from wf.replayer.checkpoints import take_checkpoint
+from wf.recorder.input import InputCapture
+from wf.replayer.checkpoints import POLL, take_checkpoint
 from wf.replayer.clock import sleep_until
 from wf.replayer.driver import XDriver
 from wf.replayer.fidelity import StepTiming
 from wf.replayer.keyboard import Autorepeat, KeyMapper
-from wf.replayer.levels import START_LEAD, Driven, LevelRun
+from wf.replayer.levels import START_LEAD, Driven, LevelRun, stop_capture
 from wf.replayer.plan import INPUT_TYPES, Check, Step
+from wf.replayer.witness import StepSpan
 
 
 def dropped_steps(bundle: Bundle) -> frozenset[int]:
@@ -75,8 +79,9 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
     actions = [a for a in reduce_events(events)
                if a.first_event >= opts.first and (opts.last is None or a.last_event <= opts.last)]
     drop = dropped_steps(bundle)
-    if drop:
-        log(f"skipping {len(drop & {a.index for a in actions})} step(s) dropped in the annotations")
+    skipped = {a.index: "dropped in the annotations: not replayed" for a in actions if a.index in drop}
+    if skipped:
+        log(f"skipping {len(skipped)} step(s) dropped in the annotations")
     actions = [a for a in actions if a.index not in drop]
     if scale != (1.0, 1.0):
         actions = [scaled(a, *scale) for a in actions]
@@ -88,13 +93,22 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
     autorepeat = Autorepeat(driver.x)
     t0 = actions[0].t_start if actions else 0.0
     timings: list[StepTiming] = []
+    spans: list[StepSpan] = []
+    capture: InputCapture | None = None
+    captured: list[Event] | None = None
+    dropped = 0
+    halted: int | None = None
     origin = time.monotonic()
     shift = 0.0
     prev_t = t0
     last_end = prev_end = float("-inf")
     at = 0.0
+    waited = False
     try:
         autorepeat.disable()
+        if opts.capture:
+            capture = InputCapture(origin, display=run.target.name)
+            capture.start()
         log(f"replaying {len(actions)} actions")
         for a in actions:
             gap = a.t_start - prev_t
@@ -106,10 +120,22 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
             pre = screens.get(a.pre_screen) if a.pre_screen else None
             if pre is not None and pre.captured >= prev_end:  # a frame from before the previous action: stale
                 lead = min(max(a.t_start - pre.captured, 0.0), 1.0) / opts.speed
-                shift = take_checkpoint(Check(max(at - lead, 0.0), pre, a.first_event), opts, run.checkpointer,
-                                        run.checkpoints, origin, START_LEAD, shift, run.step_of)
+                check = Check(max(at - lead, 0.0), pre, a.first_event)
+                run.effects.idle(origin + START_LEAD + check.at + shift)  # the last step's effect, till then
+                shift = take_checkpoint(check, opts, run.checkpointer, run.checkpoints, origin, START_LEAD, shift,
+                                        run.step_of)
             due = origin + START_LEAD + at + shift
+            if waited and (late := time.monotonic() - due) > 0:
+                shift += late
+                due += late
+            waited = False
+            counted = a.index in run.expected and run.expected[a.index].counted
+            run.effects.idle(due)
             sleep_until(due)
+            if counted:
+                if (halted := run.effects.begin(halt=opts.halt_on_divergence)) is not None:
+                    break
+                spans.append(StepSpan(a, due - origin))
             if not run.target.private:
                 driver.ensure_hands_off()
             if a.kind == "type":
@@ -121,6 +147,15 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
             first = events[a.first_event]
             if isinstance(first, INPUT_TYPES):
                 timings.append(StepTiming(Step(a.first_event, at, first), due - origin, time.monotonic() - origin))
+            if counted:
+                t_wait = time.monotonic()
+                ok = run.effects.ended(a.index)
+                waited = time.monotonic() - t_wait > POLL
+                if not ok and opts.halt_on_divergence:
+                    halted = a.index
+                    break
+        else:
+            run.effects.settle_last()
     finally:
         driver.release_all()
         with contextlib.suppress(Exception):
@@ -128,6 +163,9 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
                 pg.keyUp(mod, _pause=False)
         with contextlib.suppress(Exception):
             autorepeat.restore()
+        if capture is not None:
+            captured, dropped = stop_capture(capture)
         duration = time.monotonic() - origin
         driver.close()
-    return Driven(timings=timings, duration=duration)
+    return Driven(timings=timings, duration=duration, captured=captured, dropped=dropped, spans=spans,
+                  halted=halted, skipped=skipped)

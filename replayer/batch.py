@@ -22,8 +22,8 @@ import msgspec
 
 from wf.bundle.errors import BadInput, WfError
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import Level, ReplayReport, Thresholds
-from wf.replayer.kept import keep, outcome
+from wf.bundle.replay_store import events_hash, keep_report, now_stamp
+from wf.bundle.replays import Level, ReplayReport, Thresholds, outcome
 from wf.scale.cluster import REPLAY_RESOURCES, check_engine, ray_session, run_tasks
 from wf.scale.locations import is_url, localized, publish_file
 
@@ -56,7 +56,7 @@ class VerifyRow(msgspec.Struct, kw_only=True):
     reason: str | None = None  # the first failure, or why the bundle could not be replayed
     seconds: float = 0.0  # wall time of this replay, app start included
     kept: str | None = None  # the kept report, relative to the bundle
-    steps: int = 0  # action steps in the bundle
+    steps: int = 0  # action steps the verdict counts (its coverage figure is of these)
 
 
 class VerifySummary(msgspec.Struct, kw_only=True):
@@ -90,37 +90,45 @@ def verify_bundle(path: str, opts: VerifyOptions) -> VerifyRow:
 
 def _replay_and_keep(path: str, local: Path, opts: VerifyOptions) -> VerifyRow:
     # The replayer pulls in Xlib, mss and numpy: loaded in the worker that replays.
-    from wf.bundle.actions import reduce_events
     from wf.replayer.options import ReplayOptions
     from wf.replayer.report import build_report
     from wf.replayer.session import replay
 
     b = Bundle.open(local)
     ropts = ReplayOptions(level=opts.level, speed=opts.speed, xvfb=True, launch=None, thresholds=opts.thresholds)
+    at, replayed_events = now_stamp(), events_hash(b)
     result = replay(b, ropts)
-    report = build_report(local, result, ropts, None)
+    report = build_report(local, result, ropts, None, at=at, events_hash=replayed_events)
     kept, not_kept = None, None
     if opts.save:
         try:
-            file = keep(b, report)
+            file = keep_report(b, report)  # appended to the bundle's replays/, as `wf replay` keeps it
             kept = str(file.relative_to(b.path))
             if is_url(path):
                 publish_file(file, path, kept)  # the bundle's own copy, where it lives
         except WfError as exc:  # the verdict stands; only keeping it failed
             not_kept = f"report not kept: {exc.message}"
-    steps = sum(1 for a in reduce_events(b.events()) if a.kind not in ("wait", "mark"))
-    row = _row(path, report, kept, steps)
+    row = _row(path, report, kept)
     if not_kept:
         row.reason = f"{row.reason}; {not_kept}" if row.reason else not_kept
     return row
 
 
-def _row(path: str, report: ReplayReport, kept: str | None, steps: int) -> VerifyRow:
-    status, coverage, first = outcome(report)
-    failure = next((f for f in report.verdict.failures), None)
-    reason = f"{failure.check}: {failure.message}" if failure else None
-    return VerifyRow(bundle=path, status=status, coverage=coverage, first_failing_step=first, reason=reason,
-                     kept=kept, steps=steps)
+def _row(path: str, report: ReplayReport, kept: str | None) -> VerifyRow:
+    v = report.verdict
+    status = outcome(report)
+    failure = next(iter(v.failures), None)
+    if failure is not None:
+        reason: str | None = f"{failure.check}: {failure.message}"
+    elif status == "unverified" and v.unverified:
+        u = v.unverified[0]
+        reason = u.why if u.step is None else f"step {u.step}: {u.why}"
+    else:
+        reason = None
+    cov = v.coverage
+    return VerifyRow(bundle=path, status=status, coverage=cov.percent if cov else None,
+                     first_failing_step=v.first_failed_step, reason=reason, kept=kept,
+                     steps=cov.steps if cov else 0)
 
 
 def verify_all(bundles: Sequence[str], opts: VerifyOptions, progress: ProgressFn | None = None) -> VerifySummary:

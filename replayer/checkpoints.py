@@ -33,7 +33,7 @@ class Checkpointer:
         self.dir = directory
         self.max_px = max_px
         self.n = 0
-        self.q: queue.Queue[tuple[Checkpoint, Screen, RawShot | Frame] | None] = queue.Queue()
+        self.q: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self.errors: list[BaseException] = []
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ class Checkpointer:
                                diff_fraction=d.diff_fraction, differing=d.differing, bbox=d.bbox, synced=synced,
                                waited=waited, replayed=str(path) if path else None, step=step)
         if path is not None:
-            self.q.put((res, screen, frame))
+            self.q.put(lambda: self._finish(res, screen, frame))
         return res
 
     def snapshot(self, screen: Screen, event: int | None, label: CheckpointLabel, step: int | None) -> Checkpoint:
@@ -87,22 +87,35 @@ class Checkpointer:
         path = self._name(label, event)
         res = Checkpoint(event=event, label=label, recorded=screen.path, similarity=0.0, diff_fraction=1.0,
                                differing=-1, replayed=str(path) if path else None, step=step)
-        self.q.put((res, screen, raw))
+        self.q.put(lambda: self._finish(res, screen, raw))
         return res
 
+    def later(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the worker thread, off the schedule (its exception surfaces in ``finish``)."""
+        self.q.put(job)
+
+    def _finish(self, res: Checkpoint, screen: Screen, shot: RawShot | Frame) -> None:
+        frame = shot.frame() if isinstance(shot, RawShot) else shot
+        if res.differing < 0:
+            d = compare(self.frames.get(screen), frame, ignore=self.regions(screen))
+            res.similarity, res.diff_fraction, res.differing, res.bbox = \
+                d.similarity, d.diff_fraction, d.differing, d.bbox
+        if res.replayed:
+            save_png(frame, Path(res.replayed))
+
     def _work(self) -> None:
-        while (item := self.q.get()) is not None:
-            res, screen, shot = item
+        while (job := self.q.get()) is not None:
             try:
-                frame = shot.frame() if isinstance(shot, RawShot) else shot
-                if res.differing < 0:
-                    d = compare(self.frames.get(screen), frame, ignore=self.regions(screen))
-                    res.similarity, res.diff_fraction, res.differing, res.bbox = \
-                        d.similarity, d.diff_fraction, d.differing, d.bbox
-                if res.replayed:
-                    save_png(frame, Path(res.replayed))
+                job()
             except BaseException as exc:  # surfaced by finish(): a lost checkpoint must not pass silently
                 self.errors.append(exc)
+
+    def drain(self) -> None:
+        """Wait until every job queued so far has run."""
+        if self.thread.is_alive():
+            done = threading.Event()
+            self.q.put(done.set)
+            done.wait()
 
     def finish(self) -> None:
         if self.thread.is_alive():

@@ -1,17 +1,19 @@
-"""Tolerant comparison of a live screen with a recorded one, and grabbing the live screen.
+"""Comparison of a live screen with a recorded one (``wf.bundle.pixels``), and grabbing the live screen.
 
-The cursor is not part of either picture (mss/XGetImage never include it), so
-what is left to tolerate is rendering noise and a blinking text caret. A pixel
-*differs* when any channel is off by more than ``PIXEL_TOLERANCE`` and it lies
-in a horizontal run of at least ``MIN_RUN`` differing pixels: a caret is a bar
-one or two pixels wide (measured: Tk's is 2×17 px), while a changed glyph, a
-button that appeared or moved text always has wider runs (measured: 'a'→'b'
-leaves 35 such pixels, a revealed button ~650). ``diff_fraction`` is the share
-of differing pixels; ``similarity`` is 1 − mean absolute difference / 255.
+Every differing pixel counts: a pixel differs when any channel is off by more than ``PIXEL_TOLERANCE``
+(24 of 255: rendering noise stays well below it, any real change of colour is far above it), wherever it
+is and whatever its shape, so a 1 px line, a checkbox tick or a caret moved by one character all count
+(an earlier rule counted only horizontal runs of ≥ 3 px and missed exactly those). Nothing is ignored but
+the *masked* regions: the bundle's volatile regions (what changed while nobody touched anything) and
+``--ignore-region``. The pointer is in neither picture (mss / XGetImage never include it).
+``diff_fraction`` is the share of differing pixels; ``similarity`` is 1 − mean over the compared pixels
+of their largest channel difference / 255; ``bbox`` the box around the differing pixels.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +22,10 @@ import mss
 import numpy as np
 from PIL import Image
 
+from wf.bundle import pixels
 from wf.bundle.events import Screen
 from wf.bundle.reader import Bundle
 from wf.bundle.screens import PIXEL_TOLERANCE, bgra_to_rgb, encode_png, load_rgb
-
-MIN_RUN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,68 +51,19 @@ Region = tuple[int, int, int, int]  # x, y, width, height in the frame's pixels
 
 def compare(recorded: Frame, live: Frame, *, tolerance: int = PIXEL_TOLERANCE,
             ignore: Sequence[Region] = ()) -> FrameDiff:
-    """How close ``live`` is to ``recorded``; frames of different sizes are compared after resizing.
+    """How close ``live`` is to ``recorded``; a live frame of another size is resized first.
 
-    ``ignore``: regions that are dynamic by nature (a clock, a spinner): they never count as different.
+    ``ignore``: masked regions in the frame's pixels (volatile regions, ``--ignore-region``): never compared.
     """
-    if ignore:
-        live = _mask_regions(recorded, live, ignore)
-    total = recorded.width * recorded.height
-    if live.rgb == recorded.rgb and (live.width, live.height) == (recorded.width, recorded.height):
+    same_size = (live.width, live.height) == (recorded.width, recorded.height)
+    if same_size and live.rgb == recorded.rgb:
         return FrameDiff(1.0, 0.0, 0, None)
     a = recorded.array()
-    b = live.array() if (live.width, live.height) == (recorded.width, recorded.height) else \
-        _resize(live, recorded.width, recorded.height)
-    # Only the rows and columns that differ at all get the costly int16 work (a 1280×800 frame: ~3 ms).
-    rows = _differing_rows(a, b)
-    if not rows:
-        return FrameDiff(1.0, 0.0, 0, None)
-    y0, y1 = rows[0], rows[-1] + 1
-    cols = np.flatnonzero((a[y0:y1] != b[y0:y1]).any(axis=(0, 2)))
-    x0, x1 = int(cols[0]), int(cols[-1]) + 1
-    d = np.abs(a[y0:y1, x0:x1].astype(np.int16) - b[y0:y1, x0:x1].astype(np.int16))
-    similarity = 1.0 - float(d.sum(dtype=np.int64)) / (total * 3 * 255.0)
-    mask = solid(d.max(axis=2) > tolerance)
-    n = int(mask.sum())
-    bbox = None
-    if n:
-        ys = np.flatnonzero(mask.any(axis=1))
-        xs = np.flatnonzero(mask.any(axis=0))
-        bbox = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0] + 1), int(ys[-1] - ys[0] + 1))
-    return FrameDiff(similarity=similarity, diff_fraction=n / total, differing=n, bbox=bbox)
-
-
-def _mask_regions(recorded: Frame, live: Frame, regions: Sequence[Region]) -> Frame:
-    """``live`` with the recorded pixels pasted into ``regions`` (so they compare equal)."""
-    if (live.width, live.height) != (recorded.width, recorded.height):
-        live = Frame(_resize(live, recorded.width, recorded.height).tobytes(), recorded.width, recorded.height)
-    a, b = recorded.array(), live.array().copy()
-    for x, y, w, h in regions:
-        x0, y0 = max(x, 0), max(y, 0)
-        b[y0:y + h, x0:x + w] = a[y0:y + h, x0:x + w]
-    return Frame(b.tobytes(), live.width, live.height)
-
-
-def _differing_rows(a: np.ndarray, b: np.ndarray) -> list[int]:
-    """Row numbers where two frames differ, by plain byte comparison (far cheaper than numpy's !=)."""
-    ma, mb = np.ascontiguousarray(a).data.cast("B"), np.ascontiguousarray(b).data.cast("B")
-    stride = a.shape[1] * 3
-    return [y for y in range(a.shape[0]) if ma[y * stride:(y + 1) * stride] != mb[y * stride:(y + 1) * stride]]
-
-
-def solid(mask: np.ndarray, run: int = MIN_RUN) -> np.ndarray:
-    """The pixels of ``mask`` that belong to a horizontal run of at least ``run`` pixels."""
-    if run <= 1:
-        return mask
-    if mask.shape[1] < run:
-        return np.zeros_like(mask)
-    w = mask[:, : mask.shape[1] - run + 1].copy()
-    for k in range(1, run):  # w[x]: the run of `run` pixels starting at x is all set
-        w &= mask[:, k: mask.shape[1] - run + 1 + k]
-    out = np.zeros_like(mask)
-    for k in range(run):
-        out[:, k: k + w.shape[1]] |= w
-    return out
+    b = live.array() if same_size else _resize(live, recorded.width, recorded.height)
+    mask = pixels.mask_of(recorded.width, recorded.height, ignore) if ignore else None
+    d = pixels.diff(a, b, tolerance=tolerance, mask=mask)
+    return FrameDiff(similarity=d.similarity, diff_fraction=d.differing / (recorded.width * recorded.height),
+                     differing=d.differing, bbox=d.bbox)
 
 
 def _resize(f: Frame, w: int, h: int) -> np.ndarray:
@@ -135,17 +87,25 @@ class RawShot:
 
 
 class FrameCache:
-    """Recorded frames decoded once (a bundle references the same frame from many events)."""
+    """Recorded frames decoded once (a bundle references the same frame from many events).
 
-    def __init__(self, bundle: Bundle) -> None:
+    At most ``limit`` bytes of decoded frames are kept, least recently used first out, so a day-long
+    recording replays in flat memory; preloading decodes the earliest frames ahead of the schedule.
+    """
+
+    def __init__(self, bundle: Bundle, limit: int = 1 << 30) -> None:
         self.bundle = bundle
-        self._frames: dict[str, Frame] = {}
+        self.limit = limit
+        self._frames: OrderedDict[str, Frame] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # the injection thread and the checkpoint worker both read it
 
     def preload(self, screens: Iterable[Screen], budget: int = 512 << 20) -> int:
-        """Decode frames ahead (PNG decoding is ~20 ms a frame: not something to do on schedule)."""
+        """Decode frames ahead, in the order the replay meets them (PNG decoding is ~20 ms a frame: not
+        something to do on schedule)."""
         used = 0
-        for sc in screens:
-            if used + sc.width * sc.height * 3 > budget:
+        for sc in sorted(screens, key=lambda s: s.captured):
+            if used + sc.width * sc.height * 3 > min(budget, self.limit):
                 break
             if sc.path not in self._frames:
                 used += sc.width * sc.height * 3
@@ -153,9 +113,20 @@ class FrameCache:
         return len(self._frames)
 
     def get(self, screen: Screen) -> Frame:
-        if screen.path not in self._frames:
-            self._frames[screen.path] = load_frame(self.bundle.screen_path(screen.path))
-        return self._frames[screen.path]
+        with self._lock:
+            frame = self._frames.get(screen.path)
+            if frame is not None:
+                self._frames.move_to_end(screen.path)
+                return frame
+        frame = load_frame(self.bundle.screen_path(screen.path))
+        with self._lock:
+            if screen.path not in self._frames:
+                self._frames[screen.path] = frame
+                self._bytes += len(frame.rgb)
+                while self._bytes > self.limit and len(self._frames) > 1:
+                    _, old = self._frames.popitem(last=False)
+                    self._bytes -= len(old.rgb)
+        return frame
 
 
 class Grabber:

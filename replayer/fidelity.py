@@ -11,10 +11,10 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wf.bundle.events import Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
-from wf.bundle.replays import Checkpoint, EventRow, Failure, Stats, Thresholds
+from wf.bundle.replays import Checkpoint, Coverage, EventRow, Failure, Stats, Thresholds, UncheckedStep, VerdictStatus
 from wf.replayer.plan import InputEvent, Step
 
 
@@ -29,12 +29,16 @@ class StepTiming:
 
 @dataclass
 class Evaluation:
-    """The verdict on one replay and the measurements behind it."""
+    """The verdict on one replay and the measurements behind it (the outcome: ``wf.replayer.verdict``)."""
 
     passed: bool
     failures: list[Failure]
     thresholds: Thresholds
     stats: Stats
+    status: VerdictStatus = "failed"
+    coverage: Coverage | None = None
+    first_failed_step: int | None = None
+    unverified: list[UncheckedStep] = field(default_factory=list)
 
 
 def describe(e: InputEvent) -> str:
@@ -161,7 +165,8 @@ def evaluate(timings: Sequence[StepTiming], captured: Sequence[Event], checkpoin
         c.passed = c.differing <= th.screen_diff_px and c.similarity >= th.screen_similarity \
             and c.synced is not False
         if not c.passed:
-            where = "final screen" if c.label == "final" else f"screen before event {c.event}"
+            where = {"final": "final screen", "start": "start screen (before any input: is this the recorded app "
+                     "in its recorded state?)"}.get(c.label, f"screen before event {c.event}")
             box = f" in {c.bbox[2]}×{c.bbox[3]} at ({c.bbox[0]}, {c.bbox[1]})" if c.bbox else ""
             failures.append(Failure(check="screen", message=f"{where} differs: {c.differing} px{box} "
                                                             f"(allowed {th.screen_diff_px}), similarity "

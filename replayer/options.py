@@ -29,3 +29,4 @@ class ReplayOptions:
     launch_timeout: float = 15.0
     capture: bool = True  # capture what reaches the X server (the fidelity check of input)
     ignore: list[Box] = field(default_factory=list)  # dynamic screen regions (x, y, w, h)
+    halt_on_divergence: bool = False  # stop at the first step whose effect did not happen

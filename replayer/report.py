@@ -14,6 +14,7 @@ from wf.bundle.replays import (
     PointerSummary,
     ReplayReport,
     ScreensSummary,
+    StepEffect,
     StepError,
     TimingSummary,
     Verdict,
@@ -32,19 +33,21 @@ def _rel(path: str | None, base: Path | None) -> str | None:
 
 
 def build_report(bundle_path: Path, result: ReplayResult, opts: ReplayOptions,
-                 report_path: Path | None = None) -> ReplayReport:
+                 report_path: Path | None = None, *, at: str | None = None,
+                 events_hash: str | None = None) -> ReplayReport:
     """The report of one replay. Paths of replayed screens are relative to the report file's directory
-    when there is one."""
+    when there is one. ``at``: when the replay began; ``events_hash``: of the events it replayed."""
     base = report_path.resolve().parent if report_path else None
     v = result.verdict
     stats = v.stats
-    checks = [c for c in result.checkpoints if c.label != "start"]
+    checks = result.checkpoints
     worst = sorted(checks, key=lambda c: (-c.differing, c.similarity))[:WORST]
     screens_dir = next((str(Path(c.replayed).parent) for c in result.checkpoints if c.replayed), None)
     return ReplayReport(
         bundle=str(bundle_path),
         passed=v.passed,
-        verdict=Verdict(passed=v.passed, failures=v.failures, thresholds=v.thresholds),
+        verdict=Verdict(passed=v.passed, failures=v.failures, thresholds=v.thresholds, status=v.status,
+                        coverage=v.coverage, first_failed_step=v.first_failed_step, unverified=v.unverified),
         options=Options(level=opts.level, speed=opts.speed, max_gap=opts.max_gap, sync=opts.sync,
                         sync_timeout=opts.sync_timeout, xvfb=opts.xvfb, launch=result.launched,
                         scale=result.scale, first_event=opts.first, last_event=opts.last,
@@ -70,8 +73,16 @@ def build_report(bundle_path: Path, result: ReplayResult, opts: ReplayOptions,
         checkpoints=[_relative(c, base) for c in result.checkpoints],
         events=result.rows,
         warnings=result.warnings,
+        steps=[_step_relative(e, base) for e in result.steps],
+        at=at,
+        events_hash=events_hash,
+        halted=result.halted,
     )
 
 
 def _relative(c: Checkpoint, base: Path | None) -> Checkpoint:
     return msgspec.structs.replace(c, replayed=_rel(c.replayed, base))
+
+
+def _step_relative(e: StepEffect, base: Path | None) -> StepEffect:
+    return msgspec.structs.replace(e, replayed=_rel(e.replayed, base))

@@ -4,7 +4,8 @@ Tests, benchmarks and the demo need bundles whose events are exactly what the X
 server saw (real keycodes, real timing). ``ScriptedRecording`` captures input
 with the recorder's ``InputCapture`` while the caller drives the display (with
 xdotool, say) and stores a ``pre`` screen whenever the script says an action is
-about to start — the same shape `wf record` produces.
+about to start (and a ``post`` screen when it says one's effect has settled) — the
+same shape `wf record` produces.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class ScriptedRecording:
         self.screens.append((t, self.grabber.grab(), reason))
 
     pre = shot
+
+    def post(self) -> None:
+        """Store the screen as it is now, as an action's settled effect (the recorder's ``post`` screen)."""
+        self.shot("post")
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         assert self.capture is not None and self.grabber is not None

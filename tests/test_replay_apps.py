@@ -36,7 +36,8 @@ def test_xterm_hover_menu_stays_open_long_enough(new_display: Callable[..., Disp
     d = new_display()
 
     def xterm(out: Path) -> str:
-        script = f"trap 'echo INT >> {shlex.quote(str(out))}' INT; while :; do sleep 0.1; done"
+        # The trap also echoes on the terminal: the step's effect is visible, so the replay can verify it.
+        script = f"trap 'echo INT >> {shlex.quote(str(out))}; echo INT' INT; while :; do sleep 0.1; done"
         return shlex.join(["xterm", "-geometry", "80x10+0+0", "-e", "sh", "-c", script])
 
     rec_out, rep_out = tmp_path / "rec.txt", tmp_path / "rep.txt"

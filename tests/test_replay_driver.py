@@ -35,6 +35,9 @@ from wf.bundle.writer import BundleWriter
 pytestmark = [pytest.mark.display]
 
 LOADED = ("--threshold", "timing_p95_ms=2000", "--threshold", "timing_max_ms=5000")
+# These bundles are written by hand and hold no screens: nothing failed, but no step's effect can be seen,
+# so the honest verdict is unverified (exit 4), never verified.
+UNVERIFIED = 4
 
 
 def make_bundle(path: Path, events: Sequence[Event], size: tuple[int, int] = (1280, 800),
@@ -87,7 +90,7 @@ def test_held_key_is_not_autorepeated_and_autorepeat_comes_back(new_display: Cal
     b = make_bundle(tmp_path / "b", [*focus_entry(), KeyDown(t=0.3, key="a", char="a", keysym=0x61, keycode=38),
                                      KeyUp(t=1.8, key="a", char="a", keysym=0x61, keycode=38)])
     res = wf("replay", b, *LOADED, env=d.env())
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == UNVERIFIED, res.stderr
     assert state_text(state) == "a"
     assert xkeyboard(d)[2] is True  # the server's autorepeat is restored
 
@@ -104,7 +107,7 @@ def test_keysyms_missing_from_the_keymap_are_typed(new_display: Callable[..., Di
         t += 0.1
     b = make_bundle(tmp_path / "b", evs)
     res = wf("replay", b, *LOADED, env=d.env())
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == UNVERIFIED, res.stderr
     assert state_text(state) == "éЖ€x"
 
 
@@ -120,7 +123,7 @@ def test_extra_buttons_and_horizontal_wheel_reach_the_server(new_display: Callab
             Scroll(t=t + 0.2, x=300, y=300, dx=0, dy=3)]
     b = make_bundle(tmp_path / "b", evs)
     res = wf("replay", b, *LOADED, "--json", env=d.env())
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == UNVERIFIED, res.stderr
     rep = orjson.loads(res.stdout)
     assert rep["stats"]["sequence_identical"] is True
     assert rep["stats"]["events"] == len(evs)
@@ -186,7 +189,7 @@ def test_screen_size_mismatch_exits_3_or_rescales(new_display: Callable[..., Dis
     assert res.returncode == 3
     assert "640×400" in res.stderr and "--scale auto" in res.stderr
     res = wf("replay", b, "--scale", "auto", *LOADED, env=d.env())
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == UNVERIFIED, res.stderr
     time.sleep(0.2)
     assert json.loads(state.read_text())["counter"] == 1
 
@@ -244,7 +247,8 @@ def test_recorded_autorepeat_is_replayed_exactly(new_display: Callable[..., Disp
     typed = state_text(rec_state)
     downs = sum(1 for e in Bundle.open(tmp_path / "b").events() if isinstance(e, KeyDown))
     assert len(typed) == downs > 5, "the recording server did not autorepeat"
-    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--json")
+    # --sync screen: the entry's caret blinks, unmasked in a scripted recording (see test_replay_roundtrip).
+    res = wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--sync", "screen", "--json")
     assert res.returncode == 0, res.stderr
     assert state_text(rep_state) == typed
     assert orjson.loads(res.stdout)["stats"]["sequence_identical"] is True

@@ -150,15 +150,16 @@ def frame(a: np.ndarray) -> Frame:
     return Frame(a.tobytes(), a.shape[1], a.shape[0])
 
 
-def test_compare_ignores_a_caret_but_not_a_glyph() -> None:
+def test_compare_counts_a_caret_and_a_glyph_unless_masked() -> None:
     base = np.full((60, 80, 3), 217, np.uint8)
     caret = base.copy()
-    caret[20:37, 30:32] = 0  # a 2×17 text caret
+    caret[20:37, 30:32] = 0  # a 2×17 text caret: a caret that moved is a change (volatile regions mask blinks)
     glyph = base.copy()
     glyph[20:28, 40:47] = 0  # a 7×8 block of ink
     assert compare(frame(base), frame(base)).differing == 0
     d = compare(frame(base), frame(caret))
-    assert d.differing == 0 and d.similarity < 1.0
+    assert d.differing == 34 and d.bbox == (30, 20, 2, 17)
+    assert compare(frame(base), frame(caret), ignore=[(28, 18, 6, 22)]).differing == 0
     d = compare(frame(base), frame(glyph))
     assert d.differing == 56 and d.bbox == (40, 20, 7, 8)
     noise = base.copy()
@@ -210,7 +211,7 @@ def test_docs_report_example_matches_the_real_report() -> None:
     import msgspec
     import orjson
 
-    from wf.bundle.replays import decode_report, encode_report
+    from wf.bundle.replays import Coverage, StepEffect, decode_report, encode_report
     from wf.replayer.environment import Target
     from wf.replayer.options import ReplayOptions
     from wf.replayer.report import build_report
@@ -225,8 +226,9 @@ def test_docs_report_example_matches_the_real_report() -> None:
     cps = [Checkpoint(event=3, label="pre", recorded="screens/p1.png", similarity=1.0, diff_fraction=0.0,
                       differing=0)]
     rows, verdict = evaluate(timings, [s.step.event for s in timings], cps, Thresholds())
+    steps = [StepEffect(step=0, kind="click", first_event=0, last_event=2, status="verified")]
     result = ReplayResult(rows=rows, checkpoints=cps, verdict=verdict, target=Target(":1", 4, 4, True), plan=plan,
-                          duration=1.0, launched=None, scale=(1.0, 1.0), warnings=[])
+                          duration=1.0, launched=None, scale=(1.0, 1.0), warnings=[], steps=steps)
     written = encode_report(build_report(Path("b"), result, ReplayOptions()))
     real = orjson.loads(written)
     assert decode_report(written) == build_report(Path("b"), result, ReplayOptions())  # round trip
@@ -235,6 +237,8 @@ def test_docs_report_example_matches_the_real_report() -> None:
         assert set(example[key]) == set(real[key]), key
     assert set(example["checkpoints"][0]) == set(real["checkpoints"][0])
     assert set(example["events"][0]) == set(real["events"][0])
+    assert set(example["steps"][0]) == set(real["steps"][0])
+    assert set(example["verdict"]["coverage"]) == {f.name for f in msgspec.structs.fields(Coverage)}
     names = [f.name for f in msgspec.structs.fields(Thresholds)]
     assert set(example["verdict"]["thresholds"]) == set(names)
     for name in names:

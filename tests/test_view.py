@@ -211,7 +211,7 @@ def test_failing_report_shows_the_diff_first(chrome: Any, recorded: Path, tmp_pa
     assert "1 diff pictures" in res.stderr
     w = open_page(chrome, out.as_uri())
     page = w.page
-    assert page.text_content("#verdict") == "fail"
+    assert page.text_content("#verdict") == "failed"
     assert page.inner_text("#step-no").split()[0] == f"#{bad}"  # opens on the failing step
     assert page.is_visible("#step-check")
     assert "FAIL" in page.inner_text("#check-props")

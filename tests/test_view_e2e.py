@@ -101,9 +101,14 @@ def test_view_of_a_real_recording_and_its_failing_replay(chrome: Any, tmp_path: 
     assert res.returncode == 0, res.stderr
     w = open_page(chrome, (tmp_path / "replay" / "view.html").as_uri())
     page = w.page
-    assert page.text_content("#verdict") == "fail"
+    assert page.text_content("#verdict") == "failed"
     opened = int(page.inner_text("#step-no").split()[0][1:])
-    assert opened >= 1  # opens on a failing step: the first one after the missed click
+    assert opened == 0  # opens on the missed click itself: the step whose effect never happened
+    assert page.inner_text("#effect-props").split("\n")[0].split("\t")[-1].startswith("differs")
+    assert page.locator("#eff-rep svg rect.ov-bbox").count() == 1  # where: the counter that never changed
+    assert "coverage" in page.inner_text("#top")
+    page.keyboard.press("f")  # the next failing step: its checkpoint shows the same missing count
+    assert int(page.inner_text("#step-no").split()[0][1:]) > 0
     assert "FAIL" in page.inner_text("#check-props")
     page.wait_for_function("() => [...document.querySelectorAll('#step-check img')].every(i => i.complete)")
     assert min(page.eval_on_selector_all("#step-check img", "els => els.map(e => e.naturalWidth)")) == 640

@@ -91,7 +91,7 @@ def test_report_loader_reads_the_report_the_replayer_writes(tmp_path: Path) -> N
     path = tmp_path / "r.json"
     path.write_bytes(encode_report(rep))
     view = load_report(path, bundle)
-    assert view.passed is False and view.verdict == "fail"
+    assert view.passed is False and view.verdict == "failed"
     assert view.failures == [("screen: differs", None, 4)]
     cp = view.checkpoints[0]
     assert (cp.event, cp.step, cp.passed, cp.similarity, cp.waited, cp.synced) == (1, None, False, 0.9, 1.5, False)

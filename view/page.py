@@ -30,6 +30,7 @@ from PIL import Image
 
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import last_replay
 from wf.curate.quality import assess
 from wf.view.report import CheckpointView, Point, ReportView, diff_png, load_report
 from wf.view.signal import effect_json, quality_json
@@ -176,6 +177,7 @@ class _StepFinder:
 def _report_json(rep: ReportView, images: _Images, steps: list[dict[str, Any]],
                  warns: list[str]) -> tuple[dict[str, Any], int]:
     find = _StepFinder(steps)
+    position = {s["i"]: n for n, s in enumerate(steps)}  # action index → place in the page's step list
     warns.extend(rep.warnings)
     order = sorted(range(len(rep.checkpoints)), key=lambda n: _checkpoint_rank(rep.checkpoints[n]))
     diffs = 0
@@ -213,9 +215,20 @@ def _report_json(rep: ReportView, images: _Images, steps: list[dict[str, Any]],
     def series(points: list[Point]) -> list[list[float | int | None]]:
         return [[p.x, p.value, find(p.step, p.event)] for p in points]
 
+    effects: dict[int, dict[str, Any]] = {}
+    for e in rep.effects:
+        place = position.get(e.step)
+        if place is None:
+            continue
+        effects[place] = {"status": e.status, "why": e.why, "screen": e.screen, "input": e.input,
+                      "input_why": e.input_why, "rec": images.add_file(e.recorded),
+                      "rep": images.add_file(e.replayed), "differing": e.differing, "bbox": e.bbox,
+                      "waited": e.waited}
     return {
         "file": rep.path.name,
         "verdict": rep.verdict,
+        "coverage": rep.coverage,
+        "effects": effects,
         "passed": rep.passed,
         "summary": rep.summary,
         "failures": [[text, find(step, event)] for text, step, event in rep.failures],
@@ -270,6 +283,7 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
         s["chk"] = None
         s["fx"] = effect_json(effect)
         s["win"] = win
+        s["eff"] = None
         steps.append(s)
     h = bundle.header
     meta = {
@@ -294,6 +308,8 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
         for n in reversed(data["report"]["order"]):  # worst last, so a step shows its worst checkpoint
             if rows[n]["step"] is not None:
                 steps[rows[n]["step"]]["chk"] = n
+        for n, eff in data["report"].pop("effects").items():
+            steps[n]["eff"] = eff
     data["images"] = images.table
     data["warnings"] = warns
     return data, diffs
@@ -308,9 +324,16 @@ def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path
         raise BadInput(f"--out {out} is a directory", hint="name the HTML file, e.g. --out view.html")
     if not out.parent.is_dir():
         raise BadInput(f"cannot write {out}: {out.parent} does not exist", hint="create the directory first")
+    warns: list[str] = []
+    if report_path is None:  # the bundle's own evidence: its last kept replay
+        kept = last_replay(bundle)
+        if kept is not None:
+            warns.extend(kept.warnings)
+            if kept.stale:
+                warns.append(f"the last kept replay ({kept.path.name}) replayed other events: its verdict is stale")
+            report_path = kept.path
     report = load_report(report_path, bundle) if report_path else None
     images = _Images(out.parent, embed, out.parent / f"{out.stem}_files")
-    warns: list[str] = []
     data, diffs = build_page_data(bundle, images, report, warns)
     if embed and images.embedded_bytes > EMBED_WARN_BYTES:
         warns.append(f"--embed inlined {images.embedded_bytes / 2**20:.0f} MiB of screenshots; the page is heavy "

@@ -17,7 +17,7 @@ from PIL import Image
 
 from wf.bundle.errors import BadInput
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import Box, CheckpointLabel, ReplayReport, read_report
+from wf.bundle.replays import Box, CheckpointLabel, ReplayReport, outcome, read_report
 from wf.bundle.screens import PIXEL_TOLERANCE
 
 # The replayer's own per-channel tolerance, so the red pixels are exactly the ones its verdict counted.
@@ -46,6 +46,23 @@ class CheckpointView:
 
 
 @dataclass
+class EffectView:
+    """One step's effect in the replay: what was expected after it, what the screen showed, what arrived."""
+
+    step: int
+    status: str  # verified | differs | unchecked
+    why: str | None
+    screen: str
+    input: str
+    input_why: str | None
+    recorded: Path | None  # the recorded post-action screen
+    replayed: Path | None  # the live screen kept for it
+    differing: int | None
+    bbox: Box | None
+    waited: float | None
+
+
+@dataclass
 class Point:
     """One point of an error plot: x is the event number, ``step`` links it to a step."""
 
@@ -67,10 +84,13 @@ class ReportView:
     timing_limit: float = 0.0  # seconds, from the verdict's thresholds
     pointer_limit: float = 0.0  # px
     failures: list[tuple[str, int | None, int | None]] = field(default_factory=list)  # (text, step, event)
+    status: str = "failed"  # verified | failed | unverified (wf.bundle.replays.outcome)
+    coverage: float | None = None  # % of action steps whose effect was checked
+    effects: list[EffectView] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        return "pass" if self.passed else "fail"
+        return self.status
 
 
 def _screen(bundle: Bundle, rel: str | None) -> Path | None:
@@ -89,7 +109,13 @@ def load_report(path: Path, bundle: Bundle) -> ReportView:
     report_dir = path.resolve().parent
     view = ReportView(path=path, passed=rep.passed, summary=summary_rows(rep),
                       timing_limit=rep.verdict.thresholds.timing_max_ms / 1000.0,
-                      pointer_limit=rep.verdict.thresholds.pointer_px)
+                      pointer_limit=rep.verdict.thresholds.pointer_px, status=outcome(rep),
+                      coverage=rep.verdict.coverage.percent if rep.verdict.coverage else None)
+    view.effects = [EffectView(step=e.step, status=e.status, why=e.why, screen=e.screen, input=e.input,
+                               input_why=e.input_why, recorded=_screen(bundle, e.recorded),
+                               replayed=(report_dir / e.replayed).resolve() if e.replayed else None,
+                               differing=e.differing, bbox=e.bbox, waited=e.waited)
+                    for e in rep.steps if e.counted]
     view.failures = [(f"{f.check}: {f.message}", f.step, f.event) for f in rep.verdict.failures[:100]]
     named, mine = Path(rep.bundle).name, bundle.path.resolve().name
     if rep.bundle and named != mine:

@@ -26,6 +26,9 @@
   function fmtT(t) { return (t === null || t === undefined) ? '—' : Number(t).toFixed(3) + ' s'; }
   function clip(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '…' : s; }
   function chk(s) { return (report && s.chk !== null && s.chk !== undefined) ? report.checkpoints[s.chk] : null; }
+  function eff(s) { return (report && s.eff) ? s.eff : null; }
+  /* a step fails when its effect differs (or, without per-step effects, its checkpoint failed) */
+  function failing(s) { var e = eff(s), c = chk(s); return e ? e.status === 'differs' : !!(c && c.passed === false); }
 
   /* ---------- warnings ---------- */
   if (D.warnings && D.warnings.length) {
@@ -185,9 +188,10 @@
   var rendered = {};
 
   function card(i) {
-    var s = steps[i], c = chk(s);
+    var s = steps[i], c = chk(s), e = eff(s);
     var cls = 'card' + (i === current ? ' selected' : '') + (s.ann && s.ann.dropped ? ' dropped' : '') +
-      (c ? (c.passed === false ? ' fail' : c.passed === true ? ' pass' : '') : '') + (isDead(s) ? ' dead' : '');
+      (e ? (e.status === 'differs' ? ' fail' : e.status === 'verified' ? ' pass' : ' unchecked') :
+        c ? (c.passed === false ? ' fail' : c.passed === true ? ' pass' : '') : '') + (isDead(s) ? ' dead' : '');
     var d = el('div', { 'class': cls, 'data-step': i, role: 'button',
       title: s.desc + (isDead(s) ? ' — dead: the screen did not change' : '') });
     d.style.left = (4 + i * CARD_W) + 'px';
@@ -241,7 +245,7 @@
       tl.appendChild(sv('rect', { x: i * bw, y: TLH - h, width: Math.max(bw - 0.5, 0.5), height: h, 'class': 'bin' }));
     });
     var fails = {};
-    steps.forEach(function (s) { var c = chk(s); if (c && c.passed === false) fails[s.i] = true; });
+    steps.forEach(function (s) { if (failing(s)) fails[s.i] = true; });
     var stride = Math.max(1, Math.ceil(steps.length / 1500));  // thousands of ticks add nothing but DOM
     steps.forEach(function (s, i) {
       if (i % stride && !fails[s.i] && !isDead(s)) return;
@@ -308,6 +312,20 @@
       if (s.ann.dropped) ann.appendChild(el('div', { 'class': 'bad' }, 'dropped from exports and action replay'));
     }
     ann.hidden = !ann.firstChild;
+    var e = eff(s), ebox = $('step-effect');
+    ebox.hidden = !e;
+    if (e) {
+      var etb = $('effect-props').tBodies[0]; clear(etb);
+      var good = { verified: 'good', differs: 'bad', agrees: 'good' };
+      row(etb, 'effect', e.status + (e.why ? ' — ' + e.why : ''), good[e.status] || 'warn');
+      row(etb, 'screen after', e.screen, good[e.screen] || null);
+      row(etb, 'input', e.input + (e.input_why ? ' — ' + e.input_why : ''), good[e.input] || null);
+      if (e.waited !== null && e.waited !== undefined) row(etb, 'reached after', fmtT(e.waited));
+      if (e.differing) row(etb, 'pixels differing', e.differing + ' px');
+      if (e.bbox) row(etb, 'differing area', e.bbox[2] + '×' + e.bbox[3] + ' at (' + e.bbox[0] + ', ' + e.bbox[1] + ')');
+      picture($('eff-rec'), e.rec, s, false, e.bbox);
+      picture($('eff-rep'), e.rep, s, false, e.bbox);
+    }
     var c = chk(s), box = $('step-check');
     box.hidden = !c;
     if (c) {
@@ -355,8 +373,8 @@
   function nextFailure() {
     if (!report) return;
     for (var k = 1; k <= steps.length; k++) {
-      var j = (current + k) % steps.length, c = chk(steps[j]);
-      if (c && c.passed === false) { select(j); return; }
+      var j = (current + k) % steps.length;
+      if (failing(steps[j])) { select(j); return; }
     }
   }
 
@@ -461,8 +479,10 @@
   var start = 0;
   var m = /^#step-(\d+)$/.exec(location.hash || '');
   if (m && stepByIndex[+m[1]] !== undefined) start = stepByIndex[+m[1]];
-  else if (report) {  // failing steps first: open on the worst failing checkpoint
-    for (var q = 0; q < report.order.length; q++) {
+  else if (report) {  // failing steps first: the first step whose effect differs, else the worst checkpoint
+    for (var f0 = 0; f0 < steps.length; f0++) if (eff(steps[f0]) && eff(steps[f0]).status === 'differs') break;
+    if (f0 < steps.length) start = f0;
+    else for (var q = 0; q < report.order.length; q++) {
       var c0 = report.checkpoints[report.order[q]];
       if (c0.passed === false && c0.step !== null && stepByIndex[c0.step] !== undefined) { start = stepByIndex[c0.step]; break; }
     }

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # command-that-proves-it:debian-package — only the missing ones are installed.
 SYSTEM_NEEDS := Xvfb:xvfb xdotool:xdotool xterm:xterm xcalc:x11-apps xdpyinfo:x11-utils xset:x11-xserver-utils \
 	weston:weston Xwayland:xwayland openbox:openbox tesseract:tesseract-ocr \
-	chromium:chromium tmux:tmux
+	chromium:chromium tmux:tmux cnee:xnee xmacroplay:xmacro
 STAMP := $(VENV)/.installed
 
 .PHONY: setup system venv test lint typecheck demo bench soak clean
@@ -51,8 +51,11 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
+# The long soak alone (bench/soak_bench.py, SOAK_MINUTES long); fine to run in the background
+# (`nohup make soak > soak.log 2>&1 &`): RSS is appended to bench/results/soak-rss.tsv as it runs.
+SOAK_MINUTES ?= 120
 soak: setup
-	$(BIN)/python bench/run.py --soak
+	WF_BENCH_SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python bench/run.py --soak --only soak
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -11,14 +11,20 @@ Tools alternate within each repeat (wf, cnee, xmacro, wf, …). Pointer motion i
 `xdotool mousemove`, because xdotool moves the pointer with XWarpPointer, which produces no XInput device
 event: cnee records device events only, so it would record nothing of an xdotool pointer path (checked).
 
-**Replay.** Three fixture-app scenarios (clicks with wheel notches, shifted typing in the entry, and a slow
-"Open → Confirm" dialog whose button appears 0.6 s after the click) are performed once while all three
-recorders run at the same time (the F12 that stops xmacrorec2 ends every recording). Each tool then replays
-its own recording into a fresh Xvfb with a fresh app, interleaved, while wf's X RECORD capture watches what
-reaches the server. The same yardstick for all: captured events matched in order to the session's events
-(wf's recording is the reference); *timing error* = |(arrival − recorded) − median(arrival − recorded)| so a
-constant start offset is not counted; *pointer error* = distance at button presses and wheel notches;
-*fidelity* = the app's final state (its `--state` JSON) equals the state at the end of the recording.
+**Replay.** Four fixture-app scenarios (clicks with wheel notches, shifted typing in the entry, a slow
+"Open → Confirm" dialog whose button appears 0.6 s after the click, and clicks and typing recorded with
+the window at +0+0 and replayed with it at +400+250, as a window manager may place it on another run)
+are performed once while all three recorders run at the same time (the F12 that stops xmacrorec2 ends
+every recording). Each tool then replays its own recording into a fresh Xvfb with a fresh app,
+interleaved, while wf's X RECORD capture watches what reaches the server. All of it twice: on a bare X
+server ("bare X") and with the openbox window manager running for both recording and replay ("openbox":
+windows framed, placed and focused by it), the desktop a person has. The same yardstick for all: captured
+events matched in order to the session's events (wf's recording is the reference); *timing error* =
+|(arrival − recorded) − median(arrival − recorded)| so a constant start offset is not counted; *pointer
+error* = distance at button presses and wheel notches from where they belong in the app's window (which
+the window-elsewhere scenario moves); *fidelity* = the app's final state (its `--state` JSON)
+equals the state at the end of the recording. wf replays with its defaults (`--sync screen`,
+`--anchor window`).
 """
 
 from __future__ import annotations
@@ -51,13 +57,30 @@ Token = tuple[object, ...]
 # -- displays and injection -------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def xvfb(width: int = 1280, height: int = 800) -> Iterator[dict[str, str]]:
+def xvfb(width: int = 1280, height: int = 800, *, wm: bool = False) -> Iterator[dict[str, str]]:
+    """A private Xvfb (managed by openbox when ``wm``: windows get frames and are placed and focused by it)."""
+    from wf.replayer.livedesk import LiveDesktop
     from wf.replayer.xvfb import VirtualDisplay
 
     vd = VirtualDisplay(width, height).start()
+    manager: subprocess.Popen[bytes] | None = None
     try:
+        if wm:
+            manager = subprocess.Popen(["openbox", "--sm-disable"], env=vd.env(), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, start_new_session=True)
+            desk, deadline = LiveDesktop(vd.display), time.monotonic() + 15
+            try:
+                while desk.window_manager() is None:
+                    if manager.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("openbox did not start")
+                    time.sleep(0.05)
+            finally:
+                desk.close()
         yield vd.env()
     finally:
+        if manager is not None:
+            manager.terminate()
+            manager.wait(timeout=10)
         vd.stop()
 
 
@@ -358,11 +381,15 @@ def capture_bench(work: Path, repeats: int, n: int) -> list[dict[str, object]]:
 
 # -- replay -----------------------------------------------------------------------------------------------
 
+Origin = tuple[int, int]  # where the fixture app's client area is on the screen
+
+
 @dataclass
 class Scenario:
     name: str
     delay: float  # the fixture app's --delay
-    script: Callable[[dict[str, str], XTest], None]
+    script: Callable[[dict[str, str], XTest, Origin], None]
+    replayed_at: str = "+0+0"  # where the app is placed for the replays (recorded at +0+0)
 
 
 START = (640, 600)
@@ -372,16 +399,17 @@ def _click(env: dict[str, str], *args: str) -> None:
     subprocess.run(["xdotool", "click", *args], env=env, check=True)
 
 
-def s_clicks(env: dict[str, str], x: XTest) -> None:
-    x.path(*START, 100, 40)
+def s_clicks(env: dict[str, str], x: XTest, o: Origin) -> None:
+    ox, oy = o
+    x.path(*START, ox + 100, oy + 40)
     time.sleep(0.2)
     for _ in range(3):
         _click(env, "1")
         time.sleep(0.3)
-    x.path(100, 40, 300, 40)
+    x.path(ox + 100, oy + 40, ox + 300, oy + 40)
     _click(env, "3")
     time.sleep(0.3)
-    x.path(300, 40, 200, 285)
+    x.path(ox + 300, oy + 40, ox + 200, oy + 285)
     time.sleep(0.2)
     _click(env, "--repeat", "3", "--delay", "120", "4")
     time.sleep(0.3)
@@ -389,8 +417,9 @@ def s_clicks(env: dict[str, str], x: XTest) -> None:
     time.sleep(0.3)
 
 
-def s_typing(env: dict[str, str], x: XTest) -> None:
-    x.path(*START, 100, 235)
+def s_typing(env: dict[str, str], x: XTest, o: Origin) -> None:
+    ox, oy = o
+    x.path(*START, ox + 100, oy + 235)
     time.sleep(0.2)
     _click(env, "1")
     time.sleep(0.3)
@@ -398,25 +427,52 @@ def s_typing(env: dict[str, str], x: XTest) -> None:
     time.sleep(0.3)
 
 
-def s_dialog(env: dict[str, str], x: XTest) -> None:
-    x.path(*START, 100, 140)
+def s_dialog(env: dict[str, str], x: XTest, o: Origin) -> None:
+    ox, oy = o
+    x.path(*START, ox + 100, oy + 140)
     time.sleep(0.2)
     _click(env, "1")
     time.sleep(1.0)  # "Confirm" shows up 0.6 s after the click
-    x.path(100, 140, 300, 140)
+    x.path(ox + 100, oy + 140, ox + 300, oy + 140)
     time.sleep(0.2)
     _click(env, "1")
     time.sleep(0.3)
 
 
+def s_moved(env: dict[str, str], x: XTest, o: Origin) -> None:
+    ox, oy = o
+    for bx, by in ((100, 40), (100, 40), (100, 235)):
+        x.path(*START, ox + bx, oy + by)
+        time.sleep(0.2)
+        _click(env, "1")
+        time.sleep(0.3)
+    subprocess.run(["xdotool", "type", "--delay", "60", "moved"], env=env, check=True)
+    time.sleep(0.3)
+
+
 SCENARIOS = [Scenario("clicks+wheel", 0.0, s_clicks), Scenario("typing", 0.0, s_typing),
-             Scenario("slow dialog", 0.6, s_dialog)]
+             Scenario("slow dialog", 0.6, s_dialog),
+             # Recorded with the window at +0+0, replayed with it at +400+250 (a window manager's placement
+             # on another run): only a replayer that follows the window clicks inside it.
+             Scenario("window elsewhere", 0.0, s_moved, replayed_at="+400+250")]
+CONDITIONS = (("bare X", False), ("openbox", True))  # recorded and replayed without / with a window manager
+
+
+def client_origin(env: dict[str, str]) -> Origin:
+    from wf.replayer.livedesk import LiveDesktop
+
+    desk = LiveDesktop(env["DISPLAY"])
+    try:
+        w = next(w for w in desk.windows() if w.title == "wf fixture")
+        return w.client_x, w.client_y
+    finally:
+        desk.close()
 
 
 @contextlib.contextmanager
-def fixture_app(env: dict[str, str], state: Path, delay: float) -> Iterator[None]:
-    proc = subprocess.Popen([*APP, "--state", str(state), "--delay", str(delay)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def fixture_app(env: dict[str, str], state: Path, delay: float, at: str = "+0+0") -> Iterator[Origin]:
+    proc = subprocess.Popen([*APP, "--state", str(state), "--delay", str(delay), "--geometry", f"420x320{at}"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 15
         while not subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "wf fixture"], env=env,
@@ -427,7 +483,7 @@ def fixture_app(env: dict[str, str], state: Path, delay: float) -> Iterator[None
         time.sleep(0.4)
         subprocess.run(["xdotool", "mousemove", str(START[0]), str(START[1])], env=env, check=True)
         time.sleep(0.1)
-        yield
+        yield client_origin(env)
     finally:
         proc.terminate()
         try:
@@ -447,17 +503,19 @@ def read_state(path: Path) -> dict[str, object] | None:
 @dataclass
 class Recorded:
     scenario: Scenario
+    wm: bool  # recorded (and replayed) under openbox
+    origin: Origin  # where the app's client area was while recording
     bundle: Path
     xnl: Path | None
     xmacro: Path | None
     state: dict[str, object] | None
 
 
-def record_scenario(sc: Scenario, work: Path) -> Recorded:
+def record_scenario(sc: Scenario, work: Path, wm: bool) -> Recorded:
     """Perform ``sc`` once while wf record, cnee --record and xmacrorec2 all run."""
-    slug = sc.name.replace(" ", "-").replace("+", "-")
+    slug = sc.name.replace(" ", "-").replace("+", "-") + ("-wm" if wm else "")
     state = work / f"{slug}-recorded.json"
-    with xvfb() as env, fixture_app(env, state, sc.delay):
+    with xvfb(wm=wm) as env, fixture_app(env, state, sc.delay) as origin:
         wfr = WfRecorder()
         wfr.start(env, work)
         xnl = work / f"{slug}.xnl"
@@ -470,7 +528,7 @@ def record_scenario(sc: Scenario, work: Path) -> Recorded:
         time.sleep(CneeRecorder.STARTUP if cnee else 0.2)
         x = XTest(env["DISPLAY"])
         try:
-            sc.script(env, x)
+            sc.script(env, x, origin)
         finally:
             x.close()
         time.sleep(0.3)
@@ -484,7 +542,7 @@ def record_scenario(sc: Scenario, work: Path) -> Recorded:
         wfr.proc.communicate(timeout=60)
         time.sleep(0.2)
         final = read_state(state)
-    return Recorded(sc, wfr.out, xnl if cnee else None, xm.out if xm else None, final)
+    return Recorded(sc, wm, origin, wfr.out, xnl if cnee else None, xm.out if xm else None, final)
 
 
 def replay_once(tool: str, rec: Recorded, work: Path) -> dict[str, object]:
@@ -497,7 +555,7 @@ def replay_once(tool: str, rec: Recorded, work: Path) -> dict[str, object]:
     reference = [e for e in Bundle.open(rec.bundle).events() if isinstance(e, kinds)]
     state = work / f"replay-{tool}-{time.monotonic_ns()}.json"
     out: dict[str, object] = {}
-    with xvfb() as env, fixture_app(env, state, rec.scenario.delay):
+    with xvfb(wm=rec.wm) as env, fixture_app(env, state, rec.scenario.delay, rec.scenario.replayed_at) as origin:
         os.environ["DISPLAY"] = env["DISPLAY"]  # pynput (under InputCapture) reads it at import
         cap = InputCapture(time.monotonic(), display=env["DISPLAY"])
         cap.start()
@@ -525,7 +583,7 @@ def replay_once(tool: str, rec: Recorded, work: Path) -> dict[str, object]:
         actual = [e for e in cap.drain() if isinstance(e, kinds)]
         out["state"] = read_state(state)
     out["fidelity"] = out["state"] == rec.state and rec.state is not None
-    out.update(errors(reference, actual))
+    out.update(errors(reference, actual, (origin[0] - rec.origin[0], origin[1] - rec.origin[1])))
     return out
 
 
@@ -541,8 +599,9 @@ def _token(e: object) -> Token:
     return ("m",)
 
 
-def errors(reference: list[object], actual: list[object]) -> dict[str, object]:
-    """Order-matched timing error (ms) and pointer error at buttons/notches (px) against the session."""
+def errors(reference: list[object], actual: list[object], moved: Origin = (0, 0)) -> dict[str, object]:
+    """Order-matched timing error (ms) and pointer error at buttons/notches (px) against the session; the
+    pointer relative to the app's window, which is ``moved`` from where it was recorded."""
     ref_t, act_t = [_token(e) for e in reference], [_token(e) for e in actual]
     ref_d = [t for t in ref_t if t[0] != "m" and t[-1] != QUIT_KEYCODE]
     act_d = [t for t in act_t if t[0] != "m" and t[-1] != QUIT_KEYCODE]
@@ -554,7 +613,7 @@ def errors(reference: list[object], actual: list[object]) -> dict[str, object]:
         return out
     offset = statistics.median(a.t - r.t for r, a in pairs)  # type: ignore[attr-defined]
     errs = sorted(abs((a.t - r.t) - offset) * 1000 for r, a in pairs)  # type: ignore[attr-defined]
-    ptr = [math.dist((r.x, r.y), (a.x, a.y)) for r, a in pairs  # type: ignore[attr-defined]
+    ptr = [math.dist((r.x + moved[0], r.y + moved[1]), (a.x, a.y)) for r, a in pairs  # type: ignore[attr-defined]
            if _token(r)[0] in ("b", "s")]
     out.update({"p50": _pct(errs, 50), "p95": _pct(errs, 95), "max": errs[-1],
                 "ptr_max": max(ptr) if ptr else None})
@@ -574,8 +633,13 @@ PEER_NOTES = {
 
 
 def replay_bench(work: Path, repeats: int) -> list[dict[str, object]]:
+    """Every scenario recorded and replayed without a window manager, then all again under openbox."""
+    return [row for cond, wm in CONDITIONS for row in replay_condition(work, repeats, cond, wm)]
+
+
+def replay_condition(work: Path, repeats: int, cond: str, wm: bool) -> list[dict[str, object]]:
     tools = ["wf"] + (["cnee"] if shutil.which("cnee") else []) + (["xmacro"] if shutil.which("xmacroplay") else [])
-    recs = [record_scenario(sc, work) for sc in SCENARIOS]
+    recs = [record_scenario(sc, work, wm) for sc in SCENARIOS]
     results: dict[tuple[str, str], list[dict[str, object]]] = {}
     for _ in range(repeats):
         for rec in recs:
@@ -612,7 +676,7 @@ def replay_bench(work: Path, repeats: int) -> list[dict[str, object]]:
             bad = [r["state"] for r in runs if not r["fidelity"]]
             if bad:
                 notes.append(f"ended in {bad[0]} (recorded {next(x for x in recs if x.scenario.name == sc).state})")
-            rows.append({"group": "peers", "name": f"replay {sc}: timing error p95 ({tool})",
+            rows.append({"group": "peers", "name": f"replay [{cond}] {sc}: timing error p95 ({tool})",
                          "median": _r(statistics.median(p95)) if p95 else None, "unit": "ms",
                          "spread": f"{min(p95):.1f}–{max(p95):.1f}" if p95 else "", "runs": len(runs),
                          "peer": "" if tool == "wf" else tool, "notes": "; ".join(notes)})
@@ -625,17 +689,18 @@ def replay_bench(work: Path, repeats: int) -> list[dict[str, object]]:
         p50, mx = agg(tool, "p50", names), agg(tool, "max", names)
         fid = [bool(r["fidelity"]) for s in names for r in results.get((tool, s), [])]
         peer = "" if tool == "wf" else tool
-        rows.append({"group": "peers", "name": f"replay, all scenarios: timing error p50 / p95 / max ({tool})",
+        rows.append({"group": "peers",
+                     "name": f"replay [{cond}], all scenarios: timing error p50 / p95 / max ({tool})",
                      "median": _r(statistics.median(p95)) if p95 else None, "unit": "ms (p95)",
                      "spread": f"p50 {_m(p50)} · max {_m(mx)}", "runs": len(p95), "peer": peer,
                      "ratio": _ratio(wf_p95, p95) if peer else "",
                      "target": "p50 ≤ 1 ms, p99 ≤ 5 ms" if tool == "wf" else "",
                      "notes": "median over runs of each run's p95; |arrival − recorded − median offset|"})
-        rows.append({"group": "peers", "name": f"replay, all scenarios: pointer error at clicks ({tool})",
+        rows.append({"group": "peers", "name": f"replay [{cond}], all scenarios: pointer error at clicks ({tool})",
                      "median": _r(statistics.median(ptr)) if ptr else None, "unit": "px (max per run)",
                      "spread": f"{min(ptr):.0f}–{max(ptr):.0f}" if ptr else "", "runs": len(ptr), "peer": peer,
                      "ratio": _ratio(wf_ptr, ptr) if peer else "", "target": "0 px" if tool == "wf" else ""})
-        rows.append({"group": "peers", "name": f"replay, all scenarios: end-to-end fidelity ({tool})",
+        rows.append({"group": "peers", "name": f"replay [{cond}], all scenarios: end-to-end fidelity ({tool})",
                      "median": round(100 * sum(fid) / len(fid)) if fid else None, "unit": "% runs in recorded state",
                      "runs": len(fid), "peer": peer,
                      "ratio": (_ratio([100 * sum(wf_fid) / len(wf_fid)], [100 * sum(fid) / len(fid)])

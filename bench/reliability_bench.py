@@ -9,7 +9,7 @@ returned more than 0.5 s before the kill but that are not in the bundle. *SIGTER
 an xterm printing the time every 20 ms (every frame distinct) and ~6 clicks/s, fps 20, so the PNG encoder is
 always busy; SIGTERM at a random moment. *Soak*: an xterm, `echo soak N` typed every ~1 s with a pointer
 move and a click every 5th round; the typed text must come back exactly, `stop.dropped` must be 0; RSS is
-sampled every 2 s (10 s in the 30-minute soak, `WF_BENCH_SOAK=1`) and its slope fitted after a 20 s warm-up.
+sampled every 2 s and its slope fitted after a 20 s warm-up (the hours-long soak is `make soak`, soak_bench.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from reliability_kit import (  # noqa: E402
     click_storm,
     kill_during_input,
     screens_complete,
+    soak_round,
 )
 
 from wf.replayer.xvfb import VirtualDisplay  # noqa: E402
@@ -143,7 +144,7 @@ def full_disk(tmp: Path) -> list[dict[str, object]]:
         _wait_window(env, "wf-busy")
         out = mnt / "b"
         stop = threading.Event()
-        rec = RecorderProc(out, env, "--fps", "10")
+        rec = RecorderProc(out, env, "--fps", "10", "--min-free", "0")  # no floor: the disk fills
         storm = click_storm(env, stop, period=0.1)
         t0 = time.monotonic()
         while rec.proc.poll() is None and time.monotonic() - t0 < 60:
@@ -188,15 +189,7 @@ def soak(tmp: Path, seconds: float, sample_every: float) -> list[dict[str, objec
                 samples.append((now, rec.rss_mb()))
                 next_sample += sample_every
             i += 1
-            word = f"echo soak {i}" if i % 200 else "clear"
-            cmd = ["xdotool", "mousemove", str(200 + (i * 37) % 400), str(100 + (i * 17) % 300)]
-            if i % 5 == 0:
-                cmd += ["click", "1"]
-            # `type` takes every remaining argument as text, so Return is a second call (and a real Return:
-            # xdotool types "\n" as the Linefeed keysym on a borrowed keycode).
-            subprocess.run([*cmd, "type", "--delay", "40", word], env=env, check=True)
-            subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
-            typed.append(word + "\n")
+            typed.append(soak_round(env, i))
             time.sleep(0.3)
         samples.append((time.monotonic() - t0, rec.rss_mb()))
         hwm = next(int(ln.split()[1]) / 1024 for ln in Path(f"/proc/{rec.pid}/status").read_text().splitlines()
@@ -254,17 +247,13 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 def run(quick: bool = False) -> list[dict[str, object]]:
-    long_soak = bool(os.environ.get("WF_BENCH_SOAK"))
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="wf-reliability-") as d:
         tmp = Path(d)
         rows += kills(tmp, 6 if quick else 20)
         rows += sigterms(tmp, 2 if quick else 5)
         rows += full_disk(tmp)
-        if long_soak:
-            rows += soak(tmp, float(os.environ.get("WF_BENCH_SOAK_MINUTES", "30")) * 60, 10)
-        else:
-            rows += soak(tmp, 60 if quick else 120, 2)
+        rows += soak(tmp, 60 if quick else 120, 2)  # the long soak is bench/soak_bench.py (`make soak`)
     return rows
 
 

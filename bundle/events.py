@@ -15,7 +15,8 @@ import msgspec
 FORMAT_NAME = "wf-bundle"
 FORMAT_VERSION = 1
 # Additions an old reader can safely ignore raise the minor number only (docs/format.md, Versioning):
-# 1 = header `start` (the desktop's state when recording began), `volatile` events, platform.x_clients_only.
+# 1 = header `start` (the desktop's state when recording began), `volatile` events, platform.x_clients_only,
+#     `stop.unmatched`.
 FORMAT_MINOR = 1
 
 Button = Literal["left", "middle", "right", "back", "forward"]
@@ -138,6 +139,8 @@ class Stop(_Event, frozen=True, tag="stop"):
     events: int
     dropped: int
     screens: int
+    # Releases whose press never reached the recorder (minor 1): input the X server did not deliver to it.
+    unmatched: int = 0
 
 
 Event = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from wf.bundle.events import Event, Volatile
+from wf.bundle.events import Event, MouseDown, Scroll, StartState, Volatile, Window, WindowState
 from wf.bundle.screens import PIXEL_TOLERANCE
 
 Region = tuple[int, int, int, int]  # x, y, width, height
@@ -88,13 +88,59 @@ def diff(a: RGB, b: RGB, *, tolerance: int = PIXEL_TOLERANCE, mask: npt.NDArray[
     return PixelDiff(n, bbox, similarity, compared)
 
 
-def volatile_regions(events: Iterable[Event]) -> list[Region]:
-    """The regions a bundle's ``volatile`` events name, each once (in virtual-screen pixels)."""
+def volatile_regions(events: Iterable[Event], start: StartState | None = None) -> list[Region]:
+    """The regions a bundle's ``volatile`` events name, each once (in virtual-screen pixels).
+
+    With the header's ``start``, a region inside a *background* window — one of the start's windows that
+    never had focus and was never clicked or scrolled in — grows to that whole window: the recorder saw only
+    the part that changed while it watched (a clock's second hand sweeping a few degrees), and at any other
+    time the rest of it changes too. A window the task touched keeps the learned box only, so its own
+    effects stay compared.
+    """
     seen: dict[Region, None] = {}
+    windows = [w for w in (start.windows if start is not None else []) if w.width > 0 and w.height > 0]
+    touched: set[int] = set()
+    if start is not None and start.focus is not None:
+        touched.update(_ids_of(start.focus, windows))
     for ev in events:
-        if type(ev) is Volatile:
+        if isinstance(ev, Volatile):
             seen.setdefault((ev.x, ev.y, ev.width, ev.height), None)
-    return list(seen)
+        elif isinstance(ev, Window):
+            touched.update(_ids_of(ev, windows))
+        elif isinstance(ev, MouseDown | Scroll):
+            top = _topmost_at(ev.x, ev.y, windows)
+            if top is not None:
+                touched.add(top)
+    out: dict[Region, None] = {}
+    for r in seen:
+        grown = r
+        for i in reversed(range(len(windows))):  # top to bottom: the window the region is drawn in
+            w = windows[i]
+            if _inside(r, (w.x, w.y, w.width, w.height)):
+                if i not in touched:
+                    grown = (w.x, w.y, w.width, w.height)
+                break
+        out.setdefault(grown, None)
+    return list(out)
+
+
+def _ids_of(focus: Window | WindowState, windows: Sequence[WindowState]) -> list[int]:
+    """Indices of the start windows that ``focus`` names (by X id, or by title and class without one)."""
+    return [i for i, w in enumerate(windows)
+            if (focus.id is not None and w.id == focus.id)
+            or (focus.id is None and (w.title, w.wm_class) == (focus.title, focus.wm_class))]
+
+
+def _topmost_at(x: int, y: int, windows: Sequence[WindowState]) -> int | None:
+    for i in reversed(range(len(windows))):
+        w = windows[i]
+        if w.x <= x < w.x + w.width and w.y <= y < w.y + w.height:
+            return i
+    return None
+
+
+def _inside(r: Region, box: Region) -> bool:
+    return box[0] <= r[0] and box[1] <= r[1] and r[0] + r[2] <= box[0] + box[2] and r[1] + r[3] <= box[1] + box[3]
 
 
 def covered(box: Region, regions: Sequence[Region]) -> bool:

@@ -27,7 +27,7 @@ import xxhash
 
 from wf.bundle.errors import BadInput, EnvironmentProblem
 from wf.bundle.reader import Bundle
-from wf.bundle.replays import ReplayReport, decode_report, encode_report
+from wf.bundle.replays import ReplayReport, decode_report, encode_report, outcome
 
 REPLAYS_DIR = "replays"
 DIR_MODE = 0o700
@@ -149,3 +149,39 @@ def last_replay(bundle: Bundle) -> KeptReplay | None:
         stale = report.events_hash is None or report.events_hash != current
         return KeptReplay(path, report, stale, warns)
     return None
+
+
+@dataclass(frozen=True)
+class ReplayEvidence:
+    """What the last kept replay says about the bundle as it is now (export rows, quality, verify).
+
+    ``status``: verified | failed | unverified | stale (the events changed since: it says nothing about
+    them) | unreplayed (never replayed, or the report was not kept). A replay of part of the task
+    (``--steps``) cannot verify the episode: at best it is unverified.
+    """
+
+    status: str
+    coverage: float | None  # % of action steps whose effect that replay checked
+    effects: dict[int, str]  # step -> verified | differs | unchecked (none when stale or unreplayed)
+    why: str | None  # why it is not verified (None when it is)
+    file: str | None  # the kept report, relative to the bundle
+
+
+def replay_evidence(bundle: Bundle) -> ReplayEvidence:
+    kept = last_replay(bundle)
+    if kept is None:
+        return ReplayEvidence("unreplayed", None, {}, "never replayed (or its report was not kept)", None)
+    rel = str(kept.path.relative_to(bundle.path))
+    rep = kept.report
+    if kept.stale:
+        return ReplayEvidence("stale", None, {}, f"the events changed since the last replay ({kept.path.name})", rel)
+    status = outcome(rep)
+    partial = rep.options.first_event > 0 or rep.options.last_event is not None
+    if partial and status == "verified":
+        status = "unverified"
+    cov = rep.verdict.coverage.percent if rep.verdict.coverage else None
+    why = None
+    if status != "verified":
+        why = f"last replay {status}" + (f" (coverage {cov:.0f} %)" if cov is not None else "") + \
+            (", of part of the task (--steps)" if partial else "")
+    return ReplayEvidence(status, cov, {e.step: e.status for e in rep.steps}, why, rel)

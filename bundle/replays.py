@@ -28,6 +28,8 @@ REPORT_VERSION = 1
 Level = Literal["events", "actions"]  # `wf replay --level`
 SyncMode = Literal["none", "screen"]  # `wf replay --sync`
 CheckpointLabel = Literal["start", "pre", "final"]
+AnchorMode = Literal["window", "screen"]  # `wf replay --anchor`
+StartStatus = Literal["restored", "as recorded", "not restorable", "not recorded"]
 Box = tuple[int, int, int, int]  # x, y, width, height in screen pixels
 
 
@@ -259,6 +261,37 @@ class EventRow(msgspec.Struct):
     step: int | None = None
 
 
+class StartItem(msgspec.Struct, kw_only=True):
+    """One item of the recorded start state and what replay did about it before the first event."""
+
+    item: str  # start | stray | pointer | focus | locks | caps_lock | num_lock | scroll_lock | held | buttons
+    status: StartStatus
+    detail: str = ""
+
+
+class AnchoredWindow(msgspec.Struct, kw_only=True):
+    """A recorded window pointer events were replayed relative to (``--anchor window``)."""
+
+    title: str
+    wm_class: str | None
+    recorded: Box  # its frame where it was recorded (the last geometry the bundle gives)
+    live: Box | None = None  # where it was found (null: never found)
+    match: str | None = None  # how it was identified: id, class+title, class+title pattern, class, title
+    events: int = 0  # pointer events placed relative to it
+    waited: float = 0.0  # seconds the replay waited for it to appear (the schedule moved on by as much)
+
+
+class Desktop(msgspec.Struct, kw_only=True):
+    """Replay on a real desktop (docs/replay.md): the start state, window anchoring, volatile regions."""
+
+    start_recorded: bool = False  # the bundle has a start state (format 1.1)
+    start: list[StartItem] = msgspec.field(default_factory=list)
+    anchor: AnchorMode = "window"
+    window_manager: str | None = None  # the live display's (null: none running)
+    windows: list[AnchoredWindow] = msgspec.field(default_factory=list)
+    volatile_regions: list[Box] = msgspec.field(default_factory=list)  # from the recording: never compared
+
+
 class ReplayReport(msgspec.Struct, kw_only=True):
     """Everything a machine needs: options, verdict, statistics, per-checkpoint and per-event rows."""
 
@@ -282,6 +315,7 @@ class ReplayReport(msgspec.Struct, kw_only=True):
     at: str | None = None  # UTC time the replay began (ISO 8601)
     events_hash: str | None = None  # xxh3-128 of the bundle's events.jsonl: a kept verdict for other events is stale
     halted: int | None = None  # --halt-on-divergence stopped after this step
+    desktop: Desktop = msgspec.field(default_factory=Desktop)
 
 
 class _Head(msgspec.Struct):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import msgspec
@@ -29,6 +30,7 @@ from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import EVENTS_FILE, SCREENS_DIR
 from wf.bundle.screens import encode_png, frame_hash
 
+STORED_KEPT = 1024  # screen digests remembered in memory (a long recording checks the disk for older ones)
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -73,7 +75,7 @@ class BundleWriter:
         self._buf = bytearray()
         self._flush_interval = flush_interval
         self._last_flush = time.monotonic()
-        self._stored: set[str] = set()
+        self._stored: OrderedDict[str, None] = OrderedDict()  # recent digests; older ones: the file exists
         self.lines = 0
         self.screens_written = 0
         self.closed = False
@@ -134,12 +136,20 @@ class BundleWriter:
             os.ftruncate(self._fd, keep)
 
     def has_screen(self, digest: str) -> bool:
-        return digest in self._stored
+        if digest in self._stored:
+            return True
+        return (self.path / SCREENS_DIR / f"{digest}.png").is_file()
+
+    def _remember(self, digest: str) -> None:
+        self._stored[digest] = None
+        self._stored.move_to_end(digest)
+        if len(self._stored) > STORED_KEPT:
+            self._stored.popitem(last=False)
 
     def store_png(self, digest: str, png: bytes) -> str:
         """Store an encoded frame under its content hash; returns the bundle-relative path."""
         rel = f"{SCREENS_DIR}/{digest}.png"
-        if digest in self._stored:
+        if self.has_screen(digest):
             return rel
         final = self.path / rel
         tmp = final.with_suffix(".png.tmp")
@@ -155,14 +165,14 @@ class BundleWriter:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise _disk_error(exc, final) from None
-        self._stored.add(digest)
+        self._remember(digest)
         self.screens_written += 1
         return rel
 
     def store_rgb(self, rgb: bytes, width: int, height: int) -> tuple[str, str]:
         """Hash, encode and store RGB pixels; returns (relative path, hash)."""
         digest = frame_hash(rgb, width, height)
-        if digest in self._stored:
+        if self.has_screen(digest):
             return f"{SCREENS_DIR}/{digest}.png", digest
         return self.store_png(digest, encode_png(rgb, width, height)), digest
 

@@ -14,7 +14,7 @@ from wf.cli.console import err, human_bytes, warn
 from wf.cli.exit import ExitCode
 from wf.recorder.config import load_config
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY
-from wf.recorder.options import RecordOptions, check_options, describe_capture
+from wf.recorder.options import DEFAULT_MIN_FREE_MB, RecordOptions, check_options, describe_capture
 from wf.recorder.session import Recorder, Status
 
 HELP = f"""Record what you do on the X11 desktop into a new bundle directory OUT.
@@ -28,7 +28,9 @@ exits (an app still running at the stop is left running). {DEFAULT_PAUSE_KEY} pa
 (nothing is recorded in between), {DEFAULT_MARK_KEY} writes a mark. Control keys never appear in the
 data. Keys typed into a window matching --exclude-window (regex on title or WM class) or the built-in list of
 secret prompts (password dialogs, pinentry, polkit, password managers; `wf config show`) are stored as
-timing only, with no screens. Defaults for --fps, the hotkeys and exclusions come from
+timing only, with no screens; a window matching --mask-window is painted over in every screen as it is
+grabbed and its keys are redacted. Recording stops cleanly when the disk has less than --min-free MB
+left. Defaults for --fps, the hotkeys and exclusions come from
 ~/.config/wf/config.toml when it exists; options given here win.
 
 Exit status 0 when the recording finished cleanly (also on Ctrl+C), 1 when input events were dropped,
@@ -52,6 +54,17 @@ def command(
     exclude_window: list[str] = typer.Option([], "--exclude-window",
                                              help="Regex on window title or WM class whose keys and screens "
                                                   "are not recorded (repeatable)."),
+    mask_window: list[str] = typer.Option([], "--mask-window",
+                                          help="Regex on window title or WM class: the window is painted over in "
+                                               "every screen as it is grabbed (its pixels never reach the disk) "
+                                               "and its keys are redacted (repeatable)."),
+    capture: str = typer.Option("auto", "--capture",
+                                help="Screens: 'damage' grabs only what the X server reports changed, 'poll' "
+                                     "grabs the whole screen every frame, 'auto' (default) uses damage when "
+                                     "the server offers it."),
+    min_free: float = typer.Option(DEFAULT_MIN_FREE_MB, "--min-free",
+                                   help=f"Stop cleanly when the disk has less than this many MB free "
+                                        f"(default {DEFAULT_MIN_FREE_MB:g})."),
     no_default_exclusions: bool = typer.Option(False, "--no-default-exclusions",
                                                help="Record secret prompts too (skip the built-in exclusion list)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No start notice or live status (CI)."),
@@ -65,6 +78,7 @@ def command(
                          fps=fps if fps is not None else cfg.fps,
                          stop_key=stop_key or cfg.hotkeys.stop, pause_key=pause_key or cfg.hotkeys.pause,
                          mark_key=mark_key or cfg.hotkeys.mark, exclude_window=list(patterns),
+                         mask_window=list(mask_window), capture=capture, min_free_mb=min_free,
                          config=str(cfg.source) if cfg.source else None)
     settings = check_options(opts)
     exclusions = cfg.describe_exclusions(exclude_window, use_defaults=use_defaults)
@@ -102,6 +116,9 @@ def command(
                   f"[dim](stopped: {result.reason})[/]")
     if result.error is not None:
         raise result.error
+    if result.unmatched:
+        warn(f"{result.unmatched} key or button releases arrived without their press (the X server did not "
+             "deliver those presses to wf); the 'stop' event records the count")
     if result.dropped:
         warn(f"{result.dropped} input events were dropped (the writer could not keep up); "
              "the 'stop' event records the count")
@@ -113,7 +130,11 @@ def command(
 def _status_line(st: Status) -> Text:
     state = "[yellow]paused[/]" if st.paused else "[red]● rec[/]"
     m, s = divmod(int(st.elapsed), 60)
-    line = f"{state} {m:02d}:{s:02d} · {st.events} events · {st.screens} screens · {human_bytes(st.bytes)}"
+    h, m = divmod(m, 60)
+    clock = f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+    line = f"{state} {clock} · {st.events} events · {st.screens} screens · {human_bytes(st.bytes)}"
+    if st.disk_free is not None:
+        line += f" · {human_bytes(st.disk_free)} free"
     if st.dropped:
         line += f" · [red]{st.dropped} dropped[/]"
     return Text.from_markup(line)

@@ -16,9 +16,10 @@ from wf.bundle.actions import reduce_events, to_pyautogui_program
 from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.reader import Bundle
 from wf.bundle.replay_store import events_hash, keep_report, now_stamp
-from wf.bundle.replays import Box, Level, ReplayReport, SyncMode, Thresholds, encode_report, outcome
+from wf.bundle.replays import AnchorMode, Box, Level, ReplayReport, SyncMode, Thresholds, encode_report, outcome
 from wf.cli.console import err, print_json, warn
 from wf.cli.exit import ExitCode
+from wf.replayer.desktop_summary import desktop_rows
 from wf.replayer.driver import PrintSink
 from wf.replayer.options import ReplayOptions, ScaleMode
 from wf.replayer.plan import build_plan
@@ -89,8 +90,8 @@ def command(
     max_gap: Annotated[float | None, typer.Option("--max-gap", metavar="SEC",
                                                   help="Cap idle stretches at this many seconds.")] = None,
     sync: Annotated[SyncMode, typer.Option("--sync", help="screen: before each action wait until the live screen "
-                                           "matches the recorded pre-action screen (waiting shifts the schedule)."
-                                           )] = "none",
+                                           "matches the recorded pre-action screen (waiting shifts the schedule); "
+                                           "none: strict recorded timing.")] = "screen",
     sync_timeout: Annotated[float, typer.Option("--sync-timeout", metavar="SEC",
                                                 help="Longest wait for a screen.")] = 10.0,
     xvfb: Annotated[bool, typer.Option("--xvfb", help="Replay on a private virtual display of the recorded size."
@@ -121,6 +122,9 @@ def command(
                                   ] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep the report in the bundle's replays/."
                                           )] = False,
+    anchor: Annotated[AnchorMode, typer.Option("--anchor", help="window: pointer events inside a recorded window "
+                                               "follow that window to where it is now; screen: the recorded "
+                                               "screen coordinates.")] = "window",
 ) -> int:
     if speed <= 0:
         raise BadInput("--speed must be positive")
@@ -142,7 +146,8 @@ def command(
     screens_dir = report.with_name(report.stem + "-screens") if report else None
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
                          xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
-                         screens_dir=screens_dir, ignore=regions, halt_on_divergence=halt_on_divergence)
+                         screens_dir=screens_dir, ignore=regions, halt_on_divergence=halt_on_divergence,
+                         anchor=anchor)
     at, replayed_events = now_stamp(), events_hash(b)
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
     data = build_report(bundle, result, opts, report, at=at, events_hash=replayed_events)
@@ -244,6 +249,8 @@ def render(data: ReplayReport) -> None:
             colour = "red" if e.status == "differs" else "yellow"
             t.add_row(f"  step {e.step}", f"[{colour}]{e.status}[/] {escape(e.kind)}: {escape(e.why or '')}")
             shown += 1
+    for label, text in desktop_rows(data.desktop):
+        t.add_row(label, escape(text))
     for f in verdict.failures[:8]:
         t.add_row("[red]failure[/]", escape(f"{f.check}: {f.message}"))
     t.add_row("verdict", _verdict_line(data))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import msgspec
 
 from wf.bundle.actions import Action, Thresholds, reduce_events
 from wf.bundle.pixels import Region
 from wf.bundle.reader import Bundle
+from wf.bundle.replay_store import replay_evidence
 from wf.curate.effects import Effect, ScreenComparer, effect_of
 from wf.curate.metrics import (
     WEIGHTS,
@@ -79,13 +81,21 @@ class RepeatReport(msgspec.Struct, kw_only=True):
     steps: list[int]
 
 
-class ReplayEvidence(msgspec.Struct, kw_only=True):
+class KeptVerdict(msgspec.Struct, kw_only=True):
     """The bundle's last kept replay, as far as quality is concerned."""
 
-    status: str  # verified | failed | unverified
+    status: str  # verified | failed | unverified | stale
     coverage: float | None  # % of steps whose effect the replay checked
     stale: bool  # the events changed since: the verdict no longer applies
     file: str
+
+    @classmethod
+    def of(cls, bundle: Bundle) -> KeptVerdict | None:
+        """From the bundle's replays/ (None: never replayed, or the report was not kept)."""
+        ev = replay_evidence(bundle)
+        if ev.file is None:
+            return None
+        return cls(status=ev.status, coverage=ev.coverage, stale=ev.status == "stale", file=ev.file)
 
 
 class Quality(msgspec.Struct, kw_only=True):
@@ -100,7 +110,7 @@ class Quality(msgspec.Struct, kw_only=True):
     pointer: PointerReport
     hesitation: HesitationReport
     repeats: RepeatReport
-    replay: ReplayEvidence | None
+    replay: KeptVerdict | None
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,16 @@ class Assessment:
 
 
 def assess(bundle: Bundle, thresholds: Thresholds = Thresholds(),
-           replay: ReplayEvidence | None = None) -> Assessment:
-    """Read ``bundle`` once and judge it (``replay``: the evidence of its last kept replay, if any)."""
+           replay: KeptVerdict | Literal["kept"] | None = "kept") -> Assessment:
+    """Read ``bundle`` once and judge it. ``replay``: the evidence of a replay; by default the bundle's last
+    kept one (``replays/``), None to leave replay verification out."""
+    if replay == "kept":
+        replay = KeptVerdict.of(bundle)
     facts = StreamFacts(bundle.header, thresholds)
-    actions = reduce_events(facts.tap(bundle.events()), thresholds)
+    header = bundle.header
+    start = header.start.pointer if header.start is not None else None
+    actions = reduce_events(facts.tap(bundle.events()), thresholds, monitors=header.screen.monitors,
+                            start_pointer=start)
     facts.finish()
     screens = ScreenComparer(bundle, facts.screens, list(facts.volatile))
     effects, reverts = _effects(actions, screens)
@@ -144,7 +160,7 @@ def _effects(actions: Sequence[Action], screens: ScreenComparer) -> tuple[list[E
     return effects, reverts
 
 
-def replay_component(ev: ReplayEvidence | None) -> float | None:
+def replay_component(ev: KeptVerdict | None) -> float | None:
     """Verified 1, failed 0; unverified or stale evidence counts for nothing either way."""
     if ev is None or ev.stale:
         return None
@@ -153,7 +169,7 @@ def replay_component(ev: ReplayEvidence | None) -> float | None:
 
 def measure(actions: Sequence[Action], effects: Sequence[Effect], reverts: Sequence[tuple[int, int]],
             facts: StreamFacts, thresholds: Thresholds = Thresholds(),
-            replay: ReplayEvidence | None = None) -> Quality:
+            replay: KeptVerdict | None = None) -> Quality:
     """The components and score from what :func:`assess` gathered (pure)."""
     steps = steps_of(actions)
     act, travel, hes = facts.activity, facts.travel, facts.hesitation

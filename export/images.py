@@ -21,6 +21,7 @@ from wf.bundle.reader import Bundle
 
 ImageFormat = Literal["png", "webp"]  # `wf export --image-format` (lossless both)
 IMAGE_FORMATS: tuple[ImageFormat, ...] = get_args(ImageFormat)
+Crop = tuple[int, int, int, int]  # x, y, width, height in the stored screen's pixels
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -72,18 +73,19 @@ class ImagePreparer:
         self.spec = spec
         self.tmpdir = tmpdir
         self.episode_id = episode_id
-        self._cache: dict[str, ImageRef] = {}
+        self._cache: dict[tuple[str, Crop | None], ImageRef] = {}
 
-    def get(self, rel: str | None) -> ImageRef | None:
+    def get(self, rel: str | None, crop: Crop | None = None) -> ImageRef | None:
+        """The prepared image of screen ``rel``; ``crop`` (x, y, width, height) cuts one monitor out of it."""
         if rel is None:
             return None
-        ref = self._cache.get(rel)
+        ref = self._cache.get((rel, crop))
         if ref is None:
-            ref = self._prepare(rel)
-            self._cache[rel] = ref
+            ref = self._prepare(rel, crop)
+            self._cache[(rel, crop)] = ref
         return ref
 
-    def _prepare(self, rel: str) -> ImageRef:
+    def _prepare(self, rel: str, crop: Crop | None = None) -> ImageRef:
         src = self.bundle.screen_path(rel)
         if not src.is_file():
             raise BundleError(f"screen file {rel} is missing", path=self.bundle.path,
@@ -92,7 +94,7 @@ class ImagePreparer:
             with src.open("rb") as fh:
                 return fh.read(8)
 
-        ref, data = _prepare(src, head, rel, self.spec, self.episode_id, self.bundle.path)
+        ref, data = _prepare(src, head, rel, self.spec, self.episode_id, self.bundle.path, crop)
         if data is None:
             return ref
         self.tmpdir.mkdir(parents=True, exist_ok=True)
@@ -101,37 +103,43 @@ class ImagePreparer:
         return dataclasses.replace(ref, file=str(dst))
 
 
-def prepare_bytes(stored: bytes, rel: str, spec: ImageSpec, episode_id: str, where: Path | str) -> ImageRef:
+def prepare_bytes(stored: bytes, rel: str, spec: ImageSpec, episode_id: str, where: Path | str,
+                  crop: Crop | None = None) -> ImageRef:
     """The exported image of a stored screen given as bytes (the Ray engine reads them on the node that
     holds the bundle); the same checks, names and bytes as :class:`ImagePreparer`, carried in the ref."""
-    ref, data = _prepare(io.BytesIO(stored), lambda: stored[:8], rel, spec, episode_id, where)
+    ref, data = _prepare(io.BytesIO(stored), lambda: stored[:8], rel, spec, episode_id, where, crop)
     return dataclasses.replace(ref, data=stored if data is None else data)
 
 
 def _prepare(src: Path | IO[bytes], head: Callable[[], bytes], rel: str, spec: ImageSpec, episode_id: str,
-             where: Path | str) -> tuple[ImageRef, bytes | None]:
-    """The ref of one screen and, when re-encoded, its new bytes (None: the stored file as it is)."""
+             where: Path | str, crop: Crop | None = None) -> tuple[ImageRef, bytes | None]:
+    """The ref of one screen and, when re-encoded (or cut to one monitor), its new bytes (None: the
+    stored file as it is)."""
     digest = Path(rel).stem
+    name = digest if crop is None else f"{digest}-{crop[0]}_{crop[1]}_{crop[2]}x{crop[3]}"
     try:
         with Image.open(src) as img:
-            if spec.as_is:
+            if spec.as_is and crop is None:
                 # Opening reads only the header: a cheap check that the file is the PNG it claims to be.
                 if img.format != "PNG" or head() != _PNG_SIGNATURE:
                     raise BundleError(f"screen file {rel} is not a PNG", path=where)
                 return ImageRef(str(src) if isinstance(src, Path) else "", f"{episode_id}/{digest}.png",
                                 digest, img.width, img.height, "png"), None
-            data, w, h = _reencode(img, spec)
+            data, w, h = _reencode(img, spec, crop)
     except BundleError:
         raise
     except Exception as exc:  # Pillow raises many types for a damaged image
         raise BundleError(f"screen file {rel} cannot be decoded ({exc.__class__.__name__})",
                           path=where, hint="run `wf validate` on this bundle") from None
-    return ImageRef("", f"{episode_id}/{digest}.{spec.ext}", digest, w, h, spec.ext), data
+    return ImageRef("", f"{episode_id}/{name}.{spec.ext}", name, w, h, spec.ext), data
 
 
-def _reencode(img: Image.Image, spec: ImageSpec) -> tuple[bytes, int, int]:
+def _reencode(img: Image.Image, spec: ImageSpec, crop: Crop | None = None) -> tuple[bytes, int, int]:
     img.load()
     rgb = img.convert("RGB")
+    if crop is not None:
+        x, y, w, h = crop
+        rgb = rgb.crop((x, y, x + w, y + h))
     if spec.max_side is not None and max(rgb.size) > spec.max_side:
         scale = spec.max_side / max(rgb.size)
         size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))

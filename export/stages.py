@@ -40,6 +40,7 @@ _FIELDS: list[pa.Field[Any]] = [
     pa.field("pre_rel", pa.string()), pa.field("pre_data", pa.binary()), pa.field("pre_error", pa.string()),
     pa.field("post_rel", pa.string()), pa.field("post_data", pa.binary()), pa.field("post_error", pa.string()),
     pa.field("pre_ref", pa.binary()), pa.field("post_ref", pa.binary()),  # msgpack ImageRef, bytes inside
+    pa.field("crop", pa.list_(pa.int64())),  # the action's monitor, cut out of both screens (or null)
 ]
 STAGE_SCHEMA = pa.schema(_FIELDS)
 _SIDES = ("pre", "post")
@@ -78,6 +79,7 @@ def bundle_rows(index: int, path: str, eid: str, opts: CollectOptions) -> list[d
             for s in ep.steps:
                 row = {**base, "kind": "step", "episode": header, "step": _ENCODE.encode(s)}
                 if opts.want_images:
+                    row["crop"] = s.action.get("monitor_box")
                     for side in _SIDES:
                         rel = s.action.get(f"{side}_screen")
                         if isinstance(rel, str):
@@ -104,18 +106,20 @@ def _stored(bundle: Bundle, rel: str) -> tuple[bytes | None, str | None]:
 
 def image_stage(batch: pa.Table, spec: ImageSpec) -> pa.Table:
     """Prepare every screen of the batch (each distinct one once); errors stay on their row."""
-    cache: dict[tuple[int, str], bytes | str] = {}
+    cache: dict[tuple[int, str, tuple[int, ...] | None], bytes | str] = {}
     rows = batch.to_pylist()
     for row in rows:
         for side in _SIDES:
             rel, data = row[f"{side}_rel"], row[f"{side}_data"]
             if rel is None or data is None:
                 continue
-            key = (row["index"], rel)
+            box = row["crop"]
+            crop = (box[0], box[1], box[2], box[3]) if box else None
+            key = (row["index"], rel, crop)
             if key not in cache:
                 where = row["path"] if is_url(row["path"]) else str(Path(row["path"]))  # as Bundle.path
                 try:
-                    cache[key] = _ENCODE.encode(prepare_bytes(data, rel, spec, row["episode_id"], where))
+                    cache[key] = _ENCODE.encode(prepare_bytes(data, rel, spec, row["episode_id"], where, crop))
                 except WfError as exc:
                     cache[key] = exc.message
             got = cache[key]

@@ -8,7 +8,7 @@ actions as text, and the images (prepared, not read). Writers then only lay the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,7 @@ import xxhash
 from wf.bundle.actions import Action, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
 from wf.bundle.reader import Bundle
-from wf.bundle.replay_store import last_replay
-from wf.bundle.replays import outcome
+from wf.bundle.replay_store import replay_evidence
 from wf.curate.filters import Filters
 from wf.curate.quality import assess
 from wf.export.images import ImagePreparer, ImageRef, ImageSpec
@@ -114,30 +113,6 @@ class Filtered:
     score: float | None = None  # its quality score, when that is why
 
 
-def evidence(bundle: Bundle) -> tuple[str, float | None, dict[int, str], str | None]:
-    """(episode verdict, coverage %, effect per step, why it is not verified) from the last kept replay.
-
-    A replay of part of the task (``--steps``) cannot verify the episode: at best it is unverified. A
-    replay of events that have changed since (``stale``) says nothing about these events: no effects.
-    """
-    kept = last_replay(bundle)
-    if kept is None:
-        return "unreplayed", None, {}, "never replayed (or its report was not kept)"
-    rep = kept.report
-    if kept.stale:
-        return "stale", None, {}, f"the events changed since the last replay ({kept.path.name})"
-    status = outcome(rep)
-    partial = rep.options.first_event > 0 or rep.options.last_event is not None
-    if partial and status == "verified":
-        status = "unverified"
-    cov = rep.verdict.coverage.percent if rep.verdict.coverage else None
-    why = None
-    if status != "verified":
-        why = f"last replay {status}" + (f" (coverage {cov:.0f} %)" if cov is not None else "") + \
-            (", of part of the task (--steps)" if partial else "")
-    return status, cov, {e.step: e.status for e in rep.steps}, why
-
-
 def episode_id(path: Path, started: str) -> str:
     """Stable id: the bundle directory name plus a short hash of the header's start time."""
     name = _ID_UNSAFE.sub("_", path.name).strip("_") or "bundle"
@@ -149,7 +124,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     bundle = Bundle.open(path)
     header = bundle.header
     eid = eid or episode_id(bundle.path, header.started)
-    verdict, coverage, replayed, why_not = evidence(bundle)
+    last = replay_evidence(bundle)
+    verdict, coverage, replayed, why_not = last.status, last.coverage, last.effects, last.why
     if opts.require_verified and verdict != "verified":
         return Filtered(str(bundle.path), eid, "require-verified", f"not verified: {why_not}")
     size = (header.screen.width, header.screen.height)
@@ -168,6 +144,9 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
     rows: list[StepRow] = []
     history: list[str] = []
     dropped = 0
+    # Normalised coordinates describe a point on the image an agent sees; with several monitors that image
+    # is the action's monitor (cropped out of the whole-desktop screen) and the numbers are relative to it.
+    monitors = header.screen.monitors if opts.coords != "pixels" and len(header.screen.monitors) > 1 else []
     for act in actions:
         is_dropped = act.index in dropped_ids
         if is_dropped:
@@ -176,12 +155,16 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             continue
         sa = ann.steps.get(act.index)
         description = act.describe()
+        local, local_size, crop = act, size, None
+        if monitors and act.monitor is not None:
+            m = monitors[act.monitor]
+            local, local_size, crop = shifted(act, m.x, m.y), (m.width, m.height), (m.x, m.y, m.width, m.height)
         rows.append(StepRow(
             step=act.index,
             position=len(rows),
             kind=act.kind,
-            action=action_json(act, size, opts.coords),
-            code=act.to_pyautogui(coords=opts.coords, size=size),
+            action={**action_json(local, local_size, opts.coords), "monitor_box": list(crop) if crop else None},
+            code=local.to_pyautogui(coords=opts.coords, size=local_size),
             description=description,
             previous="\n".join(history[-opts.history:]) if opts.history > 0 else "",
             window_title=act.window,
@@ -192,8 +175,8 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
             dropped=is_dropped,
             t_start=act.t_start,
             t_end=act.t_end,
-            pre=images.get(act.pre_screen) if images else None,
-            post=images.get(act.post_screen) if images else None,
+            pre=images.get(act.pre_screen, crop) if images else None,
+            post=images.get(act.post_screen, crop) if images else None,
             screen_effect=screen_effects[act.index].to_json(),
             effect=replayed.get(act.index, "unreplayed"),
         ))
@@ -217,6 +200,15 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
 
 
 _COORD_KEYS = (("x", 0), ("y", 1), ("end_x", 0), ("end_y", 1))
+
+
+def shifted(act: Action, ox: int, oy: int) -> Action:
+    """``act`` with its positions relative to (ox, oy): a monitor's top-left corner."""
+    def sub(v: int | None, o: int) -> int | None:
+        return None if v is None else v - o
+
+    return replace(act, x=sub(act.x, ox), y=sub(act.y, oy), end_x=sub(act.end_x, ox), end_y=sub(act.end_y, oy),
+                   path=tuple((t, x - ox, y - oy) for t, x, y in act.path))
 
 
 def action_json(act: Action, size: tuple[int, int], coords: str) -> dict[str, Any]:

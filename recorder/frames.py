@@ -13,6 +13,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wf.bundle.pixels import Region
+from wf.recorder.tiles import TileImage
+
 STABLE_FRACTION = 0.01  # a frame differing from its predecessor in fewer pixels than this is "stable"
 
 
@@ -20,17 +23,25 @@ STABLE_FRACTION = 0.01  # a frame differing from its predecessor in fewer pixels
 class Frame:
     seq: int
     captured: float  # recording time when the grab had completed: the pixels are not newer than this
-    bgra: bytes | bytearray
+    bgra: TileImage | bytes | bytearray  # the grabbers make tile images (tiles.py); tests may pass raw BGRA
     width: int
     height: int
     x: int
     y: int
-    raw_hash: int  # xxh3-64 of the BGRA bytes, for change detection and encode de-duplication
+    raw_hash: int  # xxh3-64 identity of the pixels, for change detection and encode de-duplication
     changed: float  # fraction of pixels that differ from the previous frame (1.0 for the first)
+    # Where they differ, in virtual-screen pixels (boxes around the changed pixels; empty: no change). The
+    # first frame has none: it is not a change.
+    boxes: tuple[Region, ...] = ()
 
     @property
     def stable(self) -> bool:
         return self.changed < STABLE_FRACTION
+
+    @property
+    def cost(self) -> int:
+        """Memory this frame adds to its predecessor's (tiles it does not share)."""
+        return self.bgra.new_bytes if isinstance(self.bgra, TileImage) else len(self.bgra)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +84,29 @@ def last_frame_between(frames: Sequence[Frame], lo: float, hi: float) -> Frame |
 
 
 class FrameRing:
-    """The newest ``size`` frames; one thread appends, any thread reads a snapshot."""
+    """The newest ``size`` frames, and at most ``max_bytes`` of pixels; one thread appends, any reads a snapshot.
 
-    def __init__(self, size: int = 10) -> None:
+    The memory a ring holds is its oldest frame's picture plus what each later frame changed (tiles.py).
+    """
+
+    def __init__(self, size: int = 10, *, max_bytes: int | None = None) -> None:
         self.frames: deque[Frame] = deque(maxlen=max(3, size))
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     def append(self, frame: Frame) -> None:
         with self._lock:
             self.frames.append(frame)
+            if self.max_bytes is not None:
+                frames = self.frames
+                while len(frames) > 3 and len(frames[0].bgra) + sum(f.cost for f in list(frames)[1:]) > self.max_bytes:
+                    frames.popleft()
+
+    def held_bytes(self) -> int:
+        """Pixel memory the ring holds (the oldest picture plus the changes after it)."""
+        with self._lock:
+            frames = list(self.frames)
+        return len(frames[0].bgra) + sum(f.cost for f in frames[1:]) if frames else 0
 
     def snapshot(self) -> list[Frame]:
         with self._lock:

@@ -30,12 +30,15 @@ from Xlib.protocol import rq
 
 from wf.bundle.errors import EnvironmentProblem
 from wf.bundle.events import Button, Event, KeyDown, KeyUp, MouseDown, MouseMove, MouseUp, Scroll
-from wf.recorder.keys import KeyInfo, translate
+from wf.recorder.keymap import Keymap
+from wf.recorder.keys import KeyInfo
 
 # Core X protocol event codes (X.h).
 KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE, MOTION_NOTIFY = 2, 3, 4, 5, 6
 CHANGE_KEYBOARD_MAPPING = 100  # core request opcode
 RECORD_FROM_SERVER, RECORD_FROM_CLIENT, RECORD_START_OF_DATA = 0, 1, 4
+
+STOP_STALL = 10.0  # s without a single event before a stopping listener is given up on
 
 BUTTON_NAMES: dict[int, Button] = {1: "left", 2: "middle", 3: "right", 8: "back", 9: "forward"}
 # Wheel "buttons": (dx, dy) per notch; dy > 0 scrolls up, dx > 0 right (docs/format.md).
@@ -90,22 +93,25 @@ class InputCapture:
         self.display_name = display
         self.dropped = 0
         self.captured = 0
+        self.incomplete = False  # the listener did not confirm the end of the stream when stopped
         self._queue: deque[Raw] = deque()
         self._last_t = 0.0
         self._listener: _Listener | None = None
         self._xdisplay: Xlib.display.Display | None = None
-        self._mapping: list[Sequence[int]] = []
-        self._min_keycode = 8
-        self._altgr_mask = 0
-        self._numlock_mask = 0
+        self.keymap = Keymap()
         self._down: dict[int, KeyInfo] = {}  # keycode -> identity at press, so the release matches it
+        self._buttons: set[int] = set()  # X buttons down
+        # Releases whose press never arrived (nor was held at the start): events the server did not
+        # deliver to us. Counted in the stop event, so a gap in the stream is visible, not silent.
+        self.unmatched = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> None:
         """Start listening; returns once the X server confirmed the RECORD context is live."""
         self._open_display()
-        self._load_keymap()
+        assert self._xdisplay is not None
+        self.keymap.reload(self._xdisplay)
         listener_cls = _listener_class(self.display_name)
         listener = self._listener = listener_cls(self._on_batch, self._on_mapping_request, self.display_name)
         listener.start()
@@ -119,7 +125,15 @@ class InputCapture:
         """Stop listening; events already queued stay available to ``drain()``."""
         if self._listener is not None:
             self._listener.stop()
-            self._listener.join(timeout=15)  # the backlog of a burst drains at ~100k events/s
+            # The backlog of a burst drains at ~100k events/s, much slower on a loaded machine: wait as long
+            # as it keeps coming (a fixed timeout used to cut a slow backlog off, uncounted), and give up
+            # only when nothing arrived for STALL seconds: then the server is gone and nothing more will.
+            last, still = -1, 0.0
+            while self._listener.is_alive() and still < STOP_STALL:
+                self._listener.join(timeout=0.5)
+                still = 0.0 if self.captured != last else still + 0.5
+                last = self.captured
+            self.incomplete = self._listener.is_alive()
             self._listener = None
         if self._xdisplay is not None:
             self._xdisplay.close()
@@ -142,27 +156,6 @@ class InputCapture:
                                      hint="start the X server with '+extension RECORD' (Xvfb) or enable "
                                           "it (Load \"record\" in xorg.conf)")
         self._xdisplay = d
-
-    def _load_keymap(self) -> None:
-        d = self._xdisplay
-        assert d is not None, "_open_display() first"
-        self._min_keycode = d.display.info.min_keycode
-        count = d.display.info.max_keycode - self._min_keycode + 1
-        self._mapping = [tuple(row) for row in d.get_keyboard_mapping(self._min_keycode, count)]
-        self._altgr_mask = self._mask_of(d, {0xFF7E, 0xFE03})  # Mode_switch, ISO_Level3_Shift
-        self._numlock_mask = self._mask_of(d, {0xFF7F})
-
-    def _mask_of(self, d: Xlib.display.Display, keysyms: set[int]) -> int:
-        mask = 0
-        for index, keycodes in enumerate(d.get_modifier_mapping()):
-            for kc in keycodes:
-                if kc and self._keysyms(kc) and self._keysyms(kc)[0] in keysyms:
-                    mask |= 1 << index
-        return mask
-
-    def _keysyms(self, keycode: int) -> Sequence[int]:
-        i = keycode - self._min_keycode
-        return self._mapping[i] if 0 <= i < len(self._mapping) else ()
 
     # -- hot path (listener thread) ----------------------------------------------------------------
 
@@ -223,7 +216,7 @@ class InputCapture:
     def to_event(self, raw: Raw) -> Event | None:
         """Translate one raw item (None for events that carry nothing, e.g. a wheel button release)."""
         if isinstance(raw, KeymapChange):
-            self._apply_mapping(raw.first_keycode, raw.per_keycode, raw.keysyms)
+            self.keymap.apply_change(raw.first_keycode, raw.per_keycode, raw.keysyms)
             return None
         t, xtype, detail, state, x, y = raw
         if xtype == MOTION_NOTIFY:
@@ -232,10 +225,14 @@ class InputCapture:
             if detail in WHEEL:
                 dx, dy = WHEEL[detail]
                 return Scroll(t=t, x=x, y=y, dx=dx, dy=dy)
+            self._buttons.add(detail)
             return MouseDown(t=t, x=x, y=y, button=_button(detail))
         if xtype == BUTTON_RELEASE:
             if detail in WHEEL:
                 return None
+            if detail not in self._buttons:
+                self.unmatched += 1
+            self._buttons.discard(detail)
             return MouseUp(t=t, x=x, y=y, button=_button(detail))
         if xtype == KEY_PRESS:
             info = self.key_info(detail, state)
@@ -243,23 +240,24 @@ class InputCapture:
             return KeyDown(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         if xtype == KEY_RELEASE:
             held = self._down.pop(detail, None)
+            if held is None:
+                self.unmatched += 1  # its press never reached us: a gap in what the server delivered
             info = held if held is not None else self.key_info(detail, state)
             return KeyUp(t=t, key=info.key, char=info.char, keysym=info.keysym, keycode=detail)
         return None
 
-    def _apply_mapping(self, first: int, per: int, keysyms: Sequence[int]) -> None:
-        for i in range(len(keysyms) // per):
-            index = first + i - self._min_keycode
-            if 0 <= index < len(self._mapping):
-                self._mapping[index] = tuple(keysyms[i * per:(i + 1) * per])
-
     def key_info(self, keycode: int, state: int) -> KeyInfo:
-        syms = self._keysyms(keycode)
-        if not any(syms) and self._xdisplay is not None:
+        if not any(self.keymap.keysyms(keycode)) and self._xdisplay is not None:
             # xdotool maps unusual characters onto a spare keycode just for the keystroke: look again.
-            self._load_keymap()
-            syms = self._keysyms(keycode)
-        return translate(syms, state, altgr_mask=self._altgr_mask, numlock_mask=self._numlock_mask)
+            self.keymap.reload(self._xdisplay)
+        return self.keymap.key_info(keycode, state)
+
+    def assume_held(self, held: Sequence[tuple[int, KeyInfo]], buttons: Sequence[int] = ()) -> None:
+        """Keys (keycode, identity) and buttons already down when capture began: their releases are expected,
+        and a key's release carries its identity."""
+        for keycode, info in held:
+            self._down.setdefault(keycode, info)
+        self._buttons.update(buttons)
 
 
 def _button(detail: int) -> Button:

@@ -6,7 +6,9 @@ window poller has looked after that point, so an excluded window is known on bot
 Each event goes through the control chords (stop / pause / mark never reach the bundle), the action-start
 rule (a `pre` screen before the action, the held modifier presses of a hotkey included), exclusion (keys
 become `redacted` placeholders, no screens) and the post-screen rule (the first settled frame after the
-action). Lines leave through an :class:`OutQueue`, which holds them until the PNG they follow is on disk.
+action). Frames are looked at in time order with the input too: what changed with no input before it
+feeds the volatile regions (volatile.py). Lines leave through an :class:`OutQueue`, which holds them until
+the PNG they follow is on disk.
 
 Pure apart from its sources and sink: unit-tested with scripted sources (tests/test_recorder_merge.py).
 """
@@ -26,6 +28,7 @@ from wf.recorder.focus import FocusChange
 from wf.recorder.frames import Frame, last_frame_between, pre_frame, settled_frame
 from wf.recorder.outqueue import EventSink, OutQueue
 from wf.recorder.sources import FocusLookup, FrameEncoding, FrameHistory, InputQueue
+from wf.recorder.volatile import VolatileTracker, unprompted
 
 INPUT_SLACK = 0.05  # input stamped up to this much in the past may still arrive (server batches)
 MAX_HOLD = 0.25  # never hold input back longer than this waiting for the window poller
@@ -62,7 +65,8 @@ class Merger:
     """Turns the sources' streams into bundle lines; one thread (the entry point's loop) drives it."""
 
     def __init__(self, *, hotkeys: dict[str, Hotkey], exclusions: bool, frames: FrameHistory, focus: FocusLookup,
-                 inputs: InputQueue, encoder: FrameEncoding, sink: EventSink, stop: StopFlag) -> None:
+                 inputs: InputQueue, encoder: FrameEncoding, sink: EventSink, stop: StopFlag,
+                 masks: bool = False) -> None:
         self.frames = frames
         self.focus = focus
         self.inputs = inputs
@@ -71,6 +75,10 @@ class Merger:
         self.stop = stop
         self.paused = False
         self._exclusions = exclusions  # any rules at all: without them no lookup is needed
+        self._hidden_keys = exclusions or masks  # --mask-window hides the keys too
+        self.volatile = VolatileTracker()
+        self._frame_seq = -1  # the newest frame whose changes were looked at
+        self._last_input_t: float | None = None
         self._chords = ChordFilter(hotkeys)
         self._detector = ActionDetector()
         self._pending: deque[Event] = deque()  # drained input not yet below the watermark
@@ -83,6 +91,11 @@ class Merger:
 
     # -- driven by the entry point -----------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """Nothing held: no input waiting, no action waiting for its post screen, no line waiting for a PNG."""
+        return not self._pending and not self._prefix and self._post is None and not len(self.out)
+
     def begin(self, first: Frame) -> None:
         """The `start` screen and the focused window, before any input is accepted."""
         self._screen(first, "start", first.captured, excluded=self._excluded_now(first.captured))
@@ -94,19 +107,27 @@ class Merger:
         last_poll = self.focus.last_poll
         upto = float("inf") if final else max(min(now - INPUT_SLACK, last_poll), now - MAX_HOLD)
         pending = self._pending
+        frames = [f for f in self.frames.snapshot() if f.seq > self._frame_seq and f.captured <= upto]
+        fi = 0
         while pending and pending[0].t <= upto:
             ev = pending.popleft()
+            while fi < len(frames) and frames[fi].captured < ev.t:  # changes in time order with the input
+                self._frame_changes(frames[fi])
+                fi += 1
             self._emit_window_changes(ev.t)
+            self._last_input_t = ev.t
             self._input(ev)
             if self.stop.is_set and not final:
                 break
+        for f in frames[fi:]:
+            self._frame_changes(f)
         if not self.stop.is_set or final:
             self._emit_window_changes(min(upto, last_poll))
         self._maybe_post(upto if not final else now)
         self.out.drain(wait=final)
         self.sink.flush()
 
-    def finish(self, now: float, last: Frame | None, *, reason: str, dropped: int) -> None:
+    def finish(self, now: float, last: Frame | None, *, reason: str, dropped: int, unmatched: int = 0) -> None:
         """After the sources stopped: everything still held, the `stop` screen and the `stop` line."""
         self.step(now, final=True)
         for item in self._chords.flush():
@@ -114,12 +135,14 @@ class Merger:
                 self._record(item)
         self._flush_prefix()
         self._resolve_post(now)
+        for v in self.volatile.flush(now):
+            self.out.line(replace(v, t=self._clamp(v.t)))
         if last is not None and not self.paused:
             self._screen(last, "stop", max(now, last.captured), excluded=self._excluded_now(last.captured))
         self.out.drain(wait=True)
         sink = self.sink
         sink.write(Stop(t=self._clamp(now), reason=reason, events=sink.lines, dropped=dropped,
-                        screens=sink.screens_written))
+                        screens=sink.screens_written, unmatched=unmatched))
         sink.flush()
 
     # -- merging -----------------------------------------------------------------------------------
@@ -132,17 +155,30 @@ class Merger:
         self._t_written = t
         return t
 
+    def _frame_changes(self, f: Frame) -> None:
+        """A frame's changed boxes: unprompted ones feed the volatile regions (volatile.py)."""
+        self._frame_seq = f.seq
+        if not f.boxes or self.paused:
+            return
+        if unprompted(f.captured, self._last_input_t, post_pending=self._post is not None):
+            for v in self.volatile.observe(f.captured, f.boxes):
+                self.out.line(replace(v, t=self._clamp(v.t)))
+
     def _emit_window_changes(self, upto: float) -> None:
         for ch in self.focus.changes_between(self._window_upto, upto):
             self._window_upto = ch.t
             self._last_window = ch
-            self._detector.new_context()
+            if ch.kind != "geometry":  # moving a window does not end the typing in it
+                self._detector.new_context()
             if not self.paused:
                 self.out.line(_window_line(ch, self._clamp(ch.t)))
         self._window_upto = max(self._window_upto, upto)
 
     def _excluded_now(self, t: float) -> bool:
         return self._exclusions and self.focus.excluded_around(t)
+
+    def _keys_hidden_now(self, t: float) -> bool:
+        return self._hidden_keys and self.focus.keys_hidden_around(t)
 
     def _input(self, ev: Event) -> None:
         if self._hotkey_stop_t is not None and ev.t > self._hotkey_stop_t:
@@ -220,7 +256,7 @@ class Merger:
     def _write_input(self, ev: Event) -> None:
         t = self._clamp(ev.t)
         kind = type(ev)
-        if (kind is KeyDown or kind is KeyUp) and self._excluded_now(ev.t):
+        if (kind is KeyDown or kind is KeyUp) and self._keys_hidden_now(ev.t):
             self.out.line(Redacted(t=t, kind="key_down" if kind is KeyDown else "key_up"))
             return
         self.out.line(ev if t == ev.t else replace(ev, t=t))
@@ -260,4 +296,4 @@ def _window_line(ch: FocusChange, t: float) -> Window:
     if w is None:
         return Window(t=t, title="", excluded=False)
     return Window(t=t, title=w.title, wm_class=w.wm_class, pid=w.pid, id=w.id, x=w.x, y=w.y, width=w.width,
-                  height=w.height, excluded=ch.excluded)
+                  height=w.height, excluded=ch.keys_hidden)

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import platform
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wf.bundle.errors import BadInput
-from wf.bundle.events import Header, PlatformInfo, RecorderInfo, ScreenGeometry
+from wf.bundle.events import (
+    FORMAT_MINOR,
+    FORMAT_VERSION,
+    Header,
+    PlatformInfo,
+    RecorderInfo,
+    ScreenGeometry,
+    StartState,
+)
 from wf.bundle.version import wf_version
 from wf.recorder.control import DEFAULT_MARK_KEY, DEFAULT_PAUSE_KEY, DEFAULT_STOP_KEY, Hotkey
 from wf.recorder.exclusion import ExclusionRules
 
 MAX_FPS = 60.0
+CAPTURES = ("auto", "damage", "poll")
+# Stop cleanly when the disk holding the bundle has less than this much free: the writer needs room to
+# finish (the last PNGs, the stop line) and the rest of the system needs room to keep working.
+DEFAULT_MIN_FREE_MB = 200.0
 
 
 @dataclass
@@ -29,6 +42,9 @@ class RecordOptions:
     pause_key: str = DEFAULT_PAUSE_KEY
     mark_key: str = DEFAULT_MARK_KEY
     exclude_window: list[str] = field(default_factory=list)
+    mask_window: list[str] = field(default_factory=list)  # windows painted over in every screen, keys redacted
+    capture: str = "auto"  # screens: "damage" (X DAMAGE), "poll" (grab every frame), "auto" (damage if offered)
+    min_free_mb: float = DEFAULT_MIN_FREE_MB  # the disk floor
     config: str | None = None  # the config file the defaults came from, recorded in the header
     display: str | None = None  # default: $DISPLAY
 
@@ -41,6 +57,7 @@ class RecordSettings:
     hotkeys: dict[str, Hotkey]  # "stop", "pause", "mark"
     rules: ExclusionRules
     launch_argv: list[str] | None  # --launch, shell-split; None when not given
+    masks: ExclusionRules = field(default_factory=ExclusionRules)  # --mask-window
 
     @property
     def out(self) -> Path:
@@ -61,7 +78,25 @@ def check_options(opts: RecordOptions) -> RecordSettings:
     if len({str(h) for h in hotkeys.values()}) < len(hotkeys):
         raise BadInput("--stop-key, --pause-key and --mark-key must differ", hint="give each control its own key")
     rules = ExclusionRules.parse(opts.exclude_window)
-    return RecordSettings(options=opts, hotkeys=hotkeys, rules=rules, launch_argv=_launch_argv(opts.launch))
+    if opts.capture not in CAPTURES:
+        raise BadInput(f"--capture {opts.capture!r} is not one of {', '.join(CAPTURES)}",
+                       hint="'auto' uses X DAMAGE when the server has it and polls otherwise")
+    if not opts.min_free_mb >= 0:
+        raise BadInput(f"--min-free {opts.min_free_mb} must be zero or more", hint="give MB, e.g. --min-free 500")
+    return RecordSettings(options=opts, hotkeys=hotkeys, rules=rules, launch_argv=_launch_argv(opts.launch),
+                          masks=_mask_rules(opts.mask_window))
+
+
+def _mask_rules(specs: list[str]) -> ExclusionRules:
+    for spec in specs:
+        if not spec:
+            raise BadInput("--mask-window needs a non-empty regular expression", hint="e.g. --mask-window 'Mail|Slack'")
+        try:
+            re.compile(spec)
+        except re.error as exc:
+            raise BadInput(f"--mask-window {spec!r} is not a valid regular expression: {exc}",
+                           hint="use Python regular-expression syntax, e.g. 'Thunderbird|Signal'") from None
+    return ExclusionRules.parse(specs)
 
 
 def _launch_argv(cmd: str | None) -> list[str] | None:
@@ -77,7 +112,7 @@ def _launch_argv(cmd: str | None) -> list[str] | None:
 
 
 def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeometry, started: str,
-                 capture: dict[str, object]) -> Header:
+                 capture: dict[str, object], start: StartState | None = None) -> Header:
     """The bundle's first line; ``display`` names the desktop (``x11 :99``), ``capture`` how its sources work."""
     opts, hk = settings.options, settings.hotkeys
     options: dict[str, object] = {
@@ -86,12 +121,16 @@ def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeom
         "pause_key": str(hk["pause"]),
         "mark_key": str(hk["mark"]),
         "exclude_window": settings.rules.specs,
+        # Windows painted over in every screen as it was grabbed (before hashing and encoding: their pixels
+        # are not in the bundle) and whose keys are redacted.
+        "mask_window": settings.masks.specs,
+        "min_free_mb": opts.min_free_mb,
         "config": opts.config,
         "duration": opts.duration,
         **capture,
     }
     return Header(
-        format="wf-bundle", version=1, started=started,
+        format="wf-bundle", version=FORMAT_VERSION, minor=FORMAT_MINOR, started=started, start=start,
         recorder=RecorderInfo(name="wf", version=wf_version(), options=options),
         platform=PlatformInfo(system=platform.system(), release=platform.release(), display=display,
                               python=platform.python_version()),
@@ -113,6 +152,9 @@ def describe_capture(settings: RecordSettings, *, exclusions: str | None = None)
     if settings.rules:
         shown = exclusions or ", ".join(settings.rules.specs)
         lines.append(f"  excluded windows (keys redacted, no screens): {shown}")
+    if settings.masks:
+        masked = ", ".join(settings.masks.specs)
+        lines.append(f"  masked windows (painted over in every screen, keys redacted): {masked}")
     stop = f"  stop: {hk['stop']} or Ctrl+C"
     if opts.duration:
         stop += f" (or after {opts.duration:g} s)"

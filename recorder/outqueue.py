@@ -7,7 +7,7 @@ showing the same pixels name the stored file.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
@@ -15,11 +15,11 @@ from typing import Protocol
 import msgspec
 
 from wf.bundle.events import Event, Screen, ScreenReason
-from wf.bundle.reader import SCREENS_DIR
 from wf.recorder.frames import Encoded, Frame
 from wf.recorder.sources import FrameEncoding
 
 ENCODE_TIMEOUT = 60.0  # seconds to wait for one PNG at the end of a recording
+STORED_KEPT = 1024  # stored frames remembered by identity; an older one shown again is re-encoded (and deduped)
 
 
 class EventSink(Protocol):
@@ -57,7 +57,8 @@ class OutQueue:
         self.sink = sink
         self.encoder = encoder
         self._items: deque[Event | _PendingScreen] = deque()
-        self._stored: dict[int, tuple[str, str]] = {}  # raw frame hash -> (relative path, RGB hash)
+        # raw frame hash -> (relative path, RGB hash), least recently used first; bounded (STORED_KEPT)
+        self._stored: OrderedDict[int, tuple[str, str]] = OrderedDict()
         self.png_bytes = 0  # bytes of PNG stored so far (the status line adds the events file)
 
     def __len__(self) -> int:
@@ -74,6 +75,7 @@ class OutQueue:
         """A screen line at ``t`` showing ``frame``; encodes the frame unless it is stored already."""
         known = self._stored.get(frame.raw_hash)
         if known is not None:
+            self._stored.move_to_end(frame.raw_hash)
             self.line(screen_line(frame, t, reason, *known))
             return
         self._items.append(_PendingScreen(self.encoder.submit(frame), frame, t, reason))
@@ -98,10 +100,11 @@ class OutQueue:
     def _store(self, frame: Frame, enc: Encoded) -> tuple[str, str]:
         known = self._stored.get(frame.raw_hash)
         if known is None:
-            # An empty PNG is the encoder's light record of a frame stored before (forget_png).
-            rel = self.sink.store_png(enc.hash, enc.png) if enc.png else f"{SCREENS_DIR}/{enc.hash}.png"
+            rel = self.sink.store_png(enc.hash, enc.png)  # the writer skips pixels it stored before
             self.png_bytes += len(enc.png)
             known = (rel, enc.hash)
             self._stored[frame.raw_hash] = known
+            if len(self._stored) > STORED_KEPT:
+                self._stored.popitem(last=False)
             self.encoder.forget_png(frame.raw_hash, enc)
         return known

@@ -23,13 +23,16 @@ from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.writer import BundleWriter
 from wf.recorder import x11
+from wf.recorder.memory import Trimmer, keep_big_buffers_out_of_the_heap
 from wf.recorder.merge import Merger, StopFlag
 from wf.recorder.options import RecordSettings, build_header
 from wf.recorder.sources import Connect, Desktop, Sources
 
-LOOP_INTERVAL = 0.03  # writer loop period
+LOOP_INTERVAL = 0.03  # writer loop period while there is something to write
+IDLE_INTERVAL = 0.1  # ... and while nothing is held (idle cost; the kill -9 loss bound stays < 0.5 s)
 FLUSH_INTERVAL = 0.1  # BundleWriter flush period: a SIGKILL loses at most ~MAX_HOLD + this
 LAUNCH_WAIT = 10.0  # seconds to wait for a launched program's first window
+STATUS_INTERVAL = 0.25  # the live status line is refreshed 4×/s: it must not cost the loop anything
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Status:
     bytes: int = 0
     paused: bool = False
     dropped: int = 0
+    disk_free: int | None = None  # bytes free where the bundle is (None: not known yet)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class RecordResult:
     duration: float
     bytes: int
     error: WfError | None = None
+    unmatched: int = 0  # releases whose press never arrived (see Stop.unmatched)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Recorder:
         self.status = Status()
         self.stop_flag = StopFlag()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._disk = DiskFloor(settings.out, settings.options.min_free_mb)
+        self._trim = Trimmer()
 
     def request_stop(self, reason: str) -> None:
         self.stop_flag.request(reason)
@@ -89,6 +96,8 @@ class Recorder:
 
     def run(self) -> RecordResult:
         check_new_directory(self.settings.out)
+        self._disk.check_start()
+        keep_big_buffers_out_of_the_heap()
         desktop = self.connect(self.settings.options.display)
         restore = self._install_signals()
         try:
@@ -140,21 +149,29 @@ class Recorder:
         origin = time.monotonic()
         started = datetime.now(UTC).isoformat()
         sources = desktop.open_sources(origin, self.settings)
-        header = build_header(self.settings, display=desktop.name, geometry=desktop.geometry, started=started,
-                              capture=sources.header_options)
-        writer = BundleWriter(self.settings.out, header, flush_interval=FLUSH_INTERVAL)
+        try:
+            first = sources.frames.start()
+        except RuntimeError as exc:
+            raise EnvironmentProblem(f"cannot grab the screen: {sources.frames.error or exc}",
+                                     hint="check DISPLAY and that the X server is running") from None
+        try:
+            sources.focus.start()
+            # The state the demonstration starts from, read after the start screen and right before input
+            # capture starts (the header holds it, so the bundle is created only now).
+            start = sources.read_start()
+            header = build_header(self.settings, display=desktop.name, geometry=desktop.geometry,
+                                  started=started, capture=sources.header_options, start=start)
+            writer = BundleWriter(self.settings.out, header, flush_interval=FLUSH_INTERVAL)
+        except BaseException:
+            sources.frames.stop()
+            sources.focus.stop()
+            raise
         merger = Merger(hotkeys=self.settings.hotkeys, exclusions=bool(self.settings.rules),
-                        frames=sources.frames, focus=sources.focus, inputs=sources.inputs,
-                        encoder=sources.encoder, sink=writer, stop=self.stop_flag)
+                        masks=bool(self.settings.masks), frames=sources.frames, focus=sources.focus,
+                        inputs=sources.inputs, encoder=sources.encoder, sink=writer, stop=self.stop_flag)
         live = _Live(origin, sources, writer, merger)
         error: WfError | None = None
         try:
-            try:
-                first = sources.frames.start()
-            except RuntimeError as exc:
-                raise EnvironmentProblem(f"cannot grab the screen: {sources.frames.error or exc}",
-                                         hint="check DISPLAY and that the X server is running") from None
-            sources.focus.start()
             sources.inputs.start()
             merger.begin(first)
             if self.on_ready:
@@ -171,7 +188,7 @@ class Recorder:
         deadline = self.settings.options.duration
         inputs, frames = live.sources.inputs, live.sources.frames
         while not self.stopping:
-            time.sleep(LOOP_INTERVAL)
+            time.sleep(IDLE_INTERVAL if live.merger.idle and not inputs.pending() else LOOP_INTERVAL)
             now = time.monotonic() - live.origin
             if deadline is not None and now >= deadline:
                 self.request_stop("duration")
@@ -184,7 +201,11 @@ class Recorder:
                 raise EnvironmentProblem(f"screen capture failed: {frames.error}",
                                          hint="what was recorded so far is kept")
             live.merger.step(now)
-            self._tick(live, now)
+            if now - self.status.elapsed >= STATUS_INTERVAL:
+                self._tick(live, now)
+            if self._disk.low(now):
+                self.request_stop("disk-low")
+            self._trim.maybe(now)
 
     def _tick(self, live: _Live, now: float) -> None:
         st, writer = self.status, live.writer
@@ -195,6 +216,7 @@ class Recorder:
         with contextlib.suppress(OSError):
             st.bytes = os.path.getsize(writer.events_path) + live.merger.out.png_bytes
         st.dropped = live.sources.inputs.dropped
+        st.disk_free = self._disk.free
         if self.on_tick:
             self.on_tick(st)
 
@@ -206,7 +228,7 @@ class Recorder:
         try:
             if error is None or writer.failed is None:
                 live.merger.finish(time.monotonic() - live.origin, last, reason=reason,
-                                   dropped=sources.inputs.dropped)
+                                   dropped=sources.inputs.dropped, unmatched=sources.inputs.unmatched)
         except WfError as exc:
             error = error or exc
         finally:
@@ -218,9 +240,57 @@ class Recorder:
                 error = error or exc
         size = _bundle_bytes(self.settings.out)
         self.status.bytes = size
+        if reason == "disk-low" and error is None:
+            error = EnvironmentProblem(
+                f"stopped: less than {self.settings.options.min_free_mb:g} MB free on the disk holding "
+                f"{self.settings.out}", hint="free some space or record elsewhere; the bundle is complete and valid")
         return RecordResult(path=self.settings.out, reason=reason, events=writer.lines,
                             dropped=sources.inputs.dropped, screens=writer.screens_written,
-                            duration=time.monotonic() - live.origin, bytes=size, error=error)
+                            duration=time.monotonic() - live.origin, bytes=size, error=error,
+                            unmatched=sources.inputs.unmatched)
+
+
+class DiskFloor:
+    """Free space where the bundle is written, checked about once a second (a statvfs costs ~2 µs)."""
+
+    CHECK_EVERY = 1.0
+
+    def __init__(self, path: Path, min_free_mb: float) -> None:
+        self.path = path
+        self.floor = int(min_free_mb * 1_000_000)
+        self.free: int | None = None
+        self._next = 0.0
+
+    def low(self, now: float) -> bool:
+        if now < self._next:
+            return False
+        self._next = now + self.CHECK_EVERY
+        self.free = _free_bytes(self.path)
+        return self.free is not None and self.free < self.floor
+
+    def check_start(self) -> None:
+        """Refuse to start below the floor (a recording that would stop at once helps nobody)."""
+        free = _free_bytes(self.path, writable_only=True)
+        if free is not None and free < self.floor:
+            raise EnvironmentProblem(f"only {free / 1e6:.0f} MB free where {self.path} would be written "
+                                     f"(the floor is {self.floor / 1e6:g} MB)",
+                                     hint="free some space, record elsewhere, or lower --min-free")
+
+
+def _free_bytes(path: Path, *, writable_only: bool = False) -> int | None:
+    """Bytes available to us on the filesystem of ``path`` (or of its nearest existing parent).
+
+    With ``writable_only`` a read-only filesystem says None: "cannot create" is the better error there.
+    """
+    for p in (path, *path.absolute().parents):
+        try:
+            st = os.statvfs(p)
+        except OSError:
+            continue
+        if writable_only and st.f_flag & os.ST_RDONLY:
+            return None
+        return st.f_bavail * st.f_frsize
+    return None
 
 
 def _bundle_bytes(path: Path) -> int:

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from wf.bundle.events import Event, ScreenGeometry
+from wf.bundle.events import Event, ScreenGeometry, StartState
 from wf.recorder.focus import FocusChange
 from wf.recorder.frames import Encoded, Frame
 from wf.recorder.options import RecordSettings
@@ -56,6 +56,10 @@ class FocusLookup(Protocol):
         """Whether an excluded window had focus at ``t``, erring towards yes."""
         ...
 
+    def keys_hidden_around(self, t: float) -> bool:
+        """Whether an excluded or masked window had focus at ``t`` (its keys are redacted), erring towards yes."""
+        ...
+
 
 class FocusSource(FocusLookup, Protocol):
     """Polls the focused window and keeps the history of changes (windows.WindowTracker)."""
@@ -69,11 +73,16 @@ class InputQueue(Protocol):
         """Everything captured since the last call, as typed events, oldest first."""
         ...
 
+    def pending(self) -> int:
+        """Events captured and not drained yet."""
+        ...
+
 
 class InputSource(InputQueue, Protocol):
     """Every key, button, wheel and pointer event, in the order the server saw them (input.InputCapture)."""
 
     dropped: int  # events refused because the queue was full (counted, never lost silently)
+    unmatched: int  # releases whose press never arrived: input the server did not deliver (counted too)
 
     def start(self) -> None: ...
 
@@ -106,6 +115,8 @@ class Sources:
     # What the header's recorder options say about how these capture (e.g. {"input": "x11-record"}), so a
     # different source says so in the bundle it recorded.
     header_options: dict[str, object] = field(default_factory=dict)
+    # Reads the desktop's state (the header's `start`) right before input capture starts; None: not offered.
+    read_start: Callable[[], StartState | None] = lambda: None
 
 
 class Desktop(Protocol):

@@ -11,15 +11,20 @@ import Xlib.error
 import Xlib.X
 
 from wf.bundle.errors import EnvironmentProblem
-from wf.bundle.events import Monitor, ScreenGeometry
+from wf.bundle.events import Monitor, ScreenGeometry, StartState
+from wf.recorder.damage import DamageCapture, has_damage
 from wf.recorder.frames import STABLE_FRACTION
 from wf.recorder.input import InputCapture
+from wf.recorder.masking import WindowMasker
 from wf.recorder.options import RecordSettings
 from wf.recorder.screens import FrameEncoder, ScreenCapture
 from wf.recorder.sources import Sources
+from wf.recorder.startstate import read_start_state
 from wf.recorder.windows import WindowTracker
 
-RING_BYTES = 64 << 20  # memory bound of the raw frame ring (7 frames at 1920×1080)
+# Memory bound of the frame ring: the oldest picture plus the tiles later frames changed (8 MB + 16 MB at
+# 1920×1080: a screen changing everywhere keeps 3 frames, a typing session seconds of them).
+RING_BYTES = 24 << 20
 
 
 class X11Desktop:
@@ -37,15 +42,32 @@ class X11Desktop:
         return mapped_toplevels(self.display)
 
     def open_sources(self, origin: float, settings: RecordSettings) -> Sources:
-        fps = settings.options.fps
-        g = self.geometry
+        opts = settings.options
+        ring = ring_size(opts.fps)
+        masker = WindowMasker(settings.masks, self.display) if settings.masks else None
+        use_damage = opts.capture == "damage" or (opts.capture == "auto" and has_damage(self.display))
+        if opts.capture == "damage" and not has_damage(self.display):
+            raise EnvironmentProblem(f"the X server on '{self.display}' has no DAMAGE extension",
+                                     hint="use --capture poll (or auto) to grab every frame instead")
+        kind = DamageCapture if use_damage else ScreenCapture
+        frames = kind(origin, fps=opts.fps, display=self.display, ring=ring, ring_bytes=RING_BYTES, masker=masker)
+        inputs = InputCapture(origin, display=self.display)
         return Sources(
-            frames=ScreenCapture(origin, fps=fps, display=self.display, ring=ring_size(fps, g.width * g.height * 4)),
-            focus=WindowTracker(origin, settings.rules, display=self.display),
-            inputs=InputCapture(origin, display=self.display),
+            frames=frames,
+            focus=WindowTracker(origin, settings.rules, display=self.display, mask_rules=settings.masks,
+                                activity=lambda: inputs.captured),
+            inputs=inputs,
             encoder=FrameEncoder(),
-            header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png"},
+            header_options={"stable_fraction": STABLE_FRACTION, "input": "x11-record", "encoder": "png",
+                            "screens": frames.mode},
+            read_start=lambda: self._start_state(inputs),
         )
+
+    def _start_state(self, inputs: InputCapture) -> StartState | None:
+        try:
+            return read_start_state(self.display, on_held=inputs.assume_held)
+        except Exception:  # the start state is a help for replay, never a reason not to record: null = not read
+            return None
 
 
 def connect(display: str | None) -> X11Desktop:
@@ -97,9 +119,9 @@ def screen_geometry(display: str) -> ScreenGeometry:
     return ScreenGeometry(width=whole["width"], height=whole["height"], monitors=monitors, scale=1.0)
 
 
-def ring_size(fps: float, frame_bytes: int) -> int:
-    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s), at most RING_BYTES of distinct frames."""
-    return max(4, min(int(fps * 1.5) + 1, RING_BYTES // max(1, frame_bytes)))
+def ring_size(fps: float) -> int:
+    """Frames of history to keep: ~1.5 s (the writer lags < 0.3 s); RING_BYTES bounds their memory."""
+    return max(4, int(fps * 1.5) + 1)
 
 
 def mapped_toplevels(display: str) -> set[int]:

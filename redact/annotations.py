@@ -12,9 +12,9 @@ import orjson
 from wf.bundle.actions import load_actions
 from wf.bundle.reader import Bundle
 from wf.bundle.writer import FILE_MODE
-from wf.redact.plan import ANNOTATION_STRUCTURE, Plan
+from wf.redact.plan import Plan
 from wf.redact.report import RedactReport
-from wf.redact.text import scrub_json
+from wf.redact.structure import annotation_structure, scrub_tree
 
 
 def read_annotations(src: Bundle) -> list[object] | None:
@@ -42,7 +42,7 @@ def write_annotations(src: Bundle, out: Path, records: list[object], plan: Plan,
         if not isinstance(rec, dict):
             report.annotations_removed += 1  # a torn or foreign line: readers skip it, we do not copy it
             continue
-        new = scrub_json(rec, plan.literals, skip=ANNOTATION_STRUCTURE)
+        new = scrub_tree(rec, list(plan.literals), annotation_structure)
         assert isinstance(new, dict)
         if new != rec:
             report.annotations_scrubbed += 1

@@ -91,7 +91,7 @@ def redact_one(source: str, out: str, opts: BatchOptions) -> BatchResult:
             report = redact_bundle(Bundle.open(local), dst, opts.spec, wf_version=opts.wf_version, at=opts.at)
         data = report.to_json()
         data["source"], data["out"] = source, out  # as given, not the local copies
-        return BatchResult(source=source, out=out, ok=report.proof.ok, report=data)
+        return BatchResult(source=source, out=out, ok=report.ok, report=data)
     except WfError as exc:
         return BatchResult(source=source, out=out, ok=False,
                            error=exc.message + (f" ({exc.hint})" if exc.hint else ""))

@@ -3,20 +3,20 @@
 The engine is **Tesseract** 5 driven in-process through **tesserocr** (its wheel bundles libtesseract;
 Debian's ``tesseract-ocr-eng`` supplies the language data). Chosen on figures measured here
 (``bench/ocr_bench.py``, docs/benchmarks.md): secrets typed into real apps — an echoing xterm (light,
-dark, wrapping), a Tk entry, an openbox title bar — on a 1920×1080 Xvfb, 5 screens, 11–20 px text,
-three secret sets and three font families, 40 planted occurrences:
+dark, wrapping; TrueType faces and xterm's own bitmap fonts), a Tk entry, an openbox title bar — on a
+1920×1080 Xvfb, 10 screens at 11–20 px, four secret sets, 80 planted occurrences, the last two screens
+(other secrets, Noto and bitmap 7x13) chosen after the readings were fixed:
 
-* this engine with its two readings (:data:`DEFAULT_PASSES`): 40/40 found and fully masked, 1 stray
-  mask of 39 (a decoy card number misread into one that passes Luhn), masks 1.3–1.6× the text's area,
-  ~0.56 s of one core per distinct frame;
-* RapidOCR (onnxruntime, PP-OCRv4 models inside its wheel — no download at run time): 40/40 found, but
-  2 not fully masked and masks ~2× the text (its boxes are per line, taller), ~3.2 s CPU per frame on
-  both cores (~6×), and ~290 MB of wheels (opencv, onnxruntime) against ~35 MB;
-* the same Tesseract through pytesseract (Debian's 5.3 CLI): one reading per subprocess, a temporary
-  PNG of every screen — secrets included — on disk, no character boxes, +50 % CPU per reading (0.65 s
-  against 0.43 s);
-* EasyOCR: needs PyTorch (a 5.9 GB venv here) and downloads its models at run time, which fails
-  here ("Downloading detection model" → URLError): ruled out.
+* this engine with its three readings (:data:`DEFAULT_PASSES`): 80/80 found, 1 stray mask (a decoy card
+  number misread into one that passes Luhn), masks 1.3–1.5× the text's area, ~0.73 s of one core per
+  distinct frame; the former two readings 73/80 (xterm's 6x13 and 9x15 bitmap text lost) at ~0.49 s;
+* RapidOCR (onnxruntime, PP-OCRv4 models inside its wheel — no download at run time): 80/80 found, but
+  masks 1.7–2.5× the text (its boxes are per line, taller), ~3.2 s CPU per frame (4.4×), and ~290 MB
+  of wheels (opencv, onnxruntime) against ~35 MB;
+* the same Tesseract through pytesseract (Debian's 5.3 CLI): 63/80 with its one reading, a temporary
+  PNG of every screen — secrets included — on disk, no character boxes, one subprocess per reading;
+* EasyOCR (measured by the module's first author): needs PyTorch (a 5.9 GB venv here) and downloads its
+  models at run time, which fails here ("Downloading detection model" → URLError): ruled out.
 
 What OCR cannot promise (say it wherever its verdict is shown): text smaller than ~8 px, stylised,
 rotated, low-contrast, anti-aliased into a busy background, partly covered or drawn as images may be
@@ -94,15 +94,21 @@ class Pass:
     psm: int = 11  # sparse text: a screen is scattered labels, not a column of prose
     thresholding: int = 2  # 0 Otsu (global), 1 Leptonica adaptive Otsu, 2 Sauvola (local)
     invert: bool = False
+    resample: str = "bicubic"  # how the frame is upscaled: a Pillow Resampling name
 
     def __str__(self) -> str:
-        return f"x{self.scale}/psm{self.psm}/thr{self.thresholding}" + ("/inv" if self.invert else "")
+        return f"x{self.scale}/psm{self.psm}/thr{self.thresholding}" + ("/inv" if self.invert else "") + \
+            ("" if self.resample == "bicubic" else f"/{self.resample}")
 
 
-# Two readings, chosen on measurements (bench/ocr_bench.py): Otsu at 2× reads small text and light-on-dark title
-# bars; Sauvola at 1× reads text inside a focused entry's dark border, which the 2× passes drop with the border.
-# Each alone misses up to 2 of the 8 planted occurrences of a screen; together none of 40 (5 screens, 11–20 px).
-DEFAULT_PASSES = (Pass(2, 11, 0), Pass(1, 11, 2))
+# Three readings, chosen on measurements (every 1- to 3-reading combination of 14 settings, scored on 8 screens
+# and 64 planted occurrences: TrueType faces at 11–20 px and xterm's own bitmap fonts, 6x13 to 10x20):
+# Sauvola at 2× (bilinear: bicubic's ringing turns bitmap glyphs into other letters) reads bitmap terminal
+# text, which the former Otsu-at-2× reading lost entirely at 6x13; Sauvola at 1× reads text inside a focused
+# entry's dark border, which the 2× readings drop with the border; Otsu at 1× reads light-on-dark title bars.
+# Together 64/64 at ~0.8 s of CPU per frame (the best two readings: 61/64 at ~0.6 s); on the two test
+# screens chosen afterwards, 16/16 (bench/ocr_bench.py).
+DEFAULT_PASSES = (Pass(1, 11, 0), Pass(1, 11, 2), Pass(2, 11, 2, resample="bilinear"))
 
 
 class TesseractEngine:
@@ -115,7 +121,8 @@ class TesseractEngine:
     text on white; no single setting reads every app (bench), hence passes.
 
     One instance holds one loaded Tesseract and is not re-entrant: ``read`` takes a lock, so threads
-    share it safely but serially (give each worker its own engine to read frames in parallel).
+    share it safely but serially (frames are read in parallel by worker processes, each with its own
+    engine: :mod:`wf.redact.workers`).
     """
 
     def __init__(self, *, passes: tuple[Pass, ...] = DEFAULT_PASSES, lang: str = "eng",
@@ -143,16 +150,17 @@ class TesseractEngine:
 
     def read(self, rgb: bytes, width: int, height: int) -> list[Word]:
         grey = Image.frombuffer("RGB", (width, height), rgb, "raw", "RGB", 0, 1).convert("L")
-        images: dict[tuple[int, bool], Image.Image] = {(1, False): grey}
+        images: dict[tuple[int, str, bool], Image.Image] = {}
         words: list[Word] = []
         with self._lock:
             for n, p in enumerate(self.passes):
-                if (p.scale, False) not in images:
-                    images[p.scale, False] = grey.resize((width * p.scale, height * p.scale),
-                                                         Image.Resampling.BICUBIC)
-                if (p.scale, p.invert) not in images:
-                    images[p.scale, True] = ImageOps.invert(images[p.scale, False])
-                img = images[p.scale, p.invert]
+                how = p.resample if p.scale > 1 else ""
+                if (p.scale, how, False) not in images:
+                    images[p.scale, how, False] = grey if p.scale == 1 else grey.resize(
+                        (width * p.scale, height * p.scale), Image.Resampling[how.upper()])
+                if (p.scale, how, p.invert) not in images:
+                    images[p.scale, how, True] = ImageOps.invert(images[p.scale, how, False])
+                img = images[p.scale, how, p.invert]
                 self._api.SetPageSegMode(p.psm)  # type: ignore[arg-type]  # PSM members are plain ints
                 self._api.SetVariable("thresholding_method", str(p.thresholding))
                 self._api.SetSourceResolution(96 * p.scale)  # sizes its heuristics; silences a warning
@@ -218,11 +226,14 @@ class OcrCache:
     In memory only, on purpose: the words of a screen are the secrets on it, in plain text. Writing
     them to a cache directory would put a second, searchable copy of every secret outside the 0700
     bundle (docs/privacy.md promises the recording lives only there), to save a re-run
-    ~0.5 s per distinct frame (bench). A caller who wants persistence can pre-fill ``words``.
+    ~0.8 s per distinct frame (bench). ``keep=False`` counts readings but keeps no words: a screen full
+    of text reads into megabytes of them, so `wf redact` keeps only what it found in them
+    (:class:`wf.redact.screen_reader.ScreenReader`).
     """
 
     engine: OcrEngine
     words: dict[str, tuple[Word, ...]] = field(default_factory=dict)
+    keep: bool = True
     reads: int = 0
     hits: int = 0
     seconds: float = 0.0
@@ -241,7 +252,6 @@ class OcrCache:
         with self._lock:
             self.seconds += time.perf_counter() - t0
             self.reads += 1
-            self.words[digest] = result
+            if self.keep:
+                self.words[digest] = result
         return result
-
-

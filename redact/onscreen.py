@@ -9,14 +9,17 @@ space-free view of the words and searches more than single words:
 * **wrapped text** — each line is also joined to the lines wrapped below it (up to three lines of a
   terminal or text field, :mod:`wf.redact.screen_lines`); only matches that cross a join count there;
 * **confusions** — letters are case-folded and the shapes OCR engines mix up on screen fonts are one
-  class each (``o 0``, ``l 1 i | !``, ``s 5 $``, ``b 8``, ``z 2``, ``g 9``). On top of that a literal of
-  *n* characters may differ by ``n // 10`` edits (insertions, deletions, substitutions: 4 for a
-  40-character token, none below 10 characters, none for digits only — one digit off is another
-  number). Half of Tesseract's readings of a 40-character token at 11–20 px had 1–2 such misreads
-  (``BoEQuQi``, ``N1lmRx``); a random string within that tolerance of a 16+ character literal is
-  vanishingly unlikely, and a false match only masks a little more;
+  class each (``o 0``, ``l 1 i | !``, ``s 5 $``, ``b 8``, ``z 2``, ``g 9``, and symbols read for letters
+  of bitmap fonts: ``y ¥``, ``e €``…). On top of that a literal of *n* characters may differ by ``n // 8``
+  edits (insertions, deletions, substitutions: 5 for a 40-character token, none below 10 characters,
+  none for digits only — one digit off is another number). Half of Tesseract's readings of a
+  40-character token in TrueType faces at 11–20 px had 1–2 such misreads (``BoEQuQi``, ``N1lmRx``), and
+  xterm's 6x13 bitmap font 5 (``LpW2sYc9`` read ``Lpl2sY¥cS``, ``0uQi`` read ``Ouli``); a random string
+  within that tolerance of a 16+ character literal is vanishingly unlikely, and a false match only masks
+  a little more;
 * **fragments** — a literal of 16+ characters (not digits only) is also searched as overlapping
-  fragments of 60 % of its length (at least 12 characters), each with its own edit budget. A fragment
+  fragments of 60 % of its length (at least 12 characters), each with a budget of one edit per 10
+  characters (per 8, "alice.martin at examp…" matched a fragment of ``alice.martin@example…``). A fragment
   found is masked over the whole literal's expected width: this covers a token cut off by the edge of
   a field, and glyphs the engine did not read at all (``ice.martin@example-corp.`` read from a title
   bar that shows ``alice.martin@example-corp.com``) (``partial``);
@@ -45,11 +48,15 @@ from wf.redact.presets import ScrubPattern
 from wf.redact.screen_lines import Line, Pos, Window, chain_windows, crosses, line_chains, visual_lines
 
 MIN_FUZZY = 10  # literals shorter than this must be read exactly (after the confusion classes)
+ERROR_DIVISOR = 8  # one edit tolerated per this many characters of a literal…
+FRAGMENT_ERROR_DIVISOR = 10  # …and of a fragment (at 8, "alice.martin@examp" matched "alice.martin at examp")
 MIN_FRAGMENTED = 16  # literals from this length on are also searched by fragments
 FRAGMENT_PERCENT = 60  # a fragment's share of the literal (integers: no float rounding in a length)
 MIN_FRAGMENT = 12
 _CLASSES = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l", "5": "s", "$": "s", "8": "b",
-                          "2": "z", "9": "g"})
+                          "2": "z", "9": "g",
+                          # Symbols Tesseract reads for letters of small bitmap fonts (xterm's 6x13: Y → ¥).
+                          "¥": "y", "€": "e", "§": "s", "¢": "c", "©": "c", "®": "r", "°": "o"})
 
 
 def normalise(text: str) -> str:
@@ -62,11 +69,13 @@ def fold(text: str) -> str:
     return "".join(c.casefold()[0] for c in text).translate(_CLASSES)
 
 
-def allowed_errors(n: int, *, digits: bool = False) -> int:
-    """Edits tolerated for a literal of ``n`` characters: ``n // 10`` from 10 characters on; none for a
-    literal of digits only (one digit off is another number — an order id next to the card — and OCR
-    reads digits best)."""
-    return 0 if n < MIN_FUZZY or digits else n // 10
+def allowed_errors(n: int, *, digits: bool = False, fragment: bool = False) -> int:
+    """Edits tolerated for a literal of ``n`` characters: ``n // 8`` from 10 characters on (``n // 10`` for a
+    fragment: a shorter needle in more places); none for a literal of digits only (one digit off is another
+    number — an order id next to the card — and OCR reads digits best)."""
+    if n < MIN_FUZZY or digits:
+        return 0
+    return n // (FRAGMENT_ERROR_DIVISOR if fragment else ERROR_DIVISOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +154,7 @@ def _needles(literals: Sequence[str]) -> list[_Needle]:
 
 
 def _needle(literal: int, text: str, around: tuple[int, int], *, digits: bool) -> _Needle:
-    k = allowed_errors(len(text), digits=digits)
+    k = allowed_errors(len(text), digits=digits, fragment=around != (0, 0))
     # Pigeonhole: k edits touch at most k of k+1 disjoint pieces, so one piece is read exactly. Exact
     # piece look-ups are cheap; the fuzzy regex then runs only around them (it costs ~1 ms per line).
     size = len(text) // (k + 1)

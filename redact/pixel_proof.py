@@ -1,8 +1,8 @@
 """The proof in pixels: OCR a bundle's screens and report every scrubbed literal or pattern still readable.
 
-:func:`prove_pixels` reads each distinct screen (by content hash, through an :class:`OcrCache`, so a
-screen already read during redaction is not read again) and runs :func:`wf.redact.onscreen.find_on_screen`
-on its words with the same literals and patterns the redaction removed. Any hit is a *survivor*:
+:func:`prove_pixels` reads each distinct screen (by content hash, through the run's
+:class:`~wf.redact.screen_reader.ScreenReader`, so a screen already read during redaction is not read
+again) for the same literals and patterns the redaction removed. Any hit is a *survivor*:
 which screen, which literal (by number, as :mod:`wf.redact.proof` numbers them: 1-based over the sorted
 literals, never the text) or pattern, and where. ``ok`` is False when there is one.
 
@@ -14,18 +14,18 @@ characters — for those, mask the area explicitly (``--mask-window``, ``--mask-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wf.bundle.reader import SCREENS_DIR
 from wf.bundle.screens import frame_hash, load_rgb
 from wf.redact.images import Rect
-from wf.redact.ocr import OcrCache
-from wf.redact.onscreen import find_on_screen
-from wf.redact.presets import ScrubPattern
+from wf.redact.screen_reader import ScreenReader
 
 Pixels = tuple[bytes, int, int]  # RGB, width, height
+PIXEL_LIMITS = ("OCR finds only text it can read: tiny (under ~8 px), stylised, rotated, low-contrast or partly "
+                "covered text may stay unseen; mask such areas with --mask-window or --mask-rect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +57,17 @@ class PixelProof:
     def to_json(self) -> dict[str, object]:
         return {"ok": self.ok, "engine": self.engine, "screens": self.screens, "distinct": self.distinct,
                 "read": self.read, "seconds": round(self.seconds, 3),
-                "survivors": [f.to_json() for f in self.survivors],
-                "limits": "OCR cannot read tiny, stylised, rotated or low-contrast text; mask such areas "
-                          "with --mask-window or --mask-rect"}
+                "survivors": [f.to_json() for f in self.survivors], "limits": PIXEL_LIMITS}
 
 
-def prove_pixels(screens: Iterable[tuple[str, Callable[[], Pixels]]], literals: dict[str, str],
-                 patterns: Sequence[ScrubPattern], cache: OcrCache) -> PixelProof:
-    """Check ``screens`` — (name, loader of its pixels) — for every key of ``literals`` and every pattern.
+def prove_pixels(screens: Iterable[tuple[str, Callable[[], Pixels]]], reader: ScreenReader) -> PixelProof:
+    """Check ``screens`` — (name, loader of its pixels) — for every literal and pattern of ``reader``.
 
     Frames are identified by the hash of their pixels, computed here (never taken from a file name),
-    so the cache can only return the words of the very same picture.
+    so the reader can only answer with what it found on the very same picture.
     """
-    ordered = sorted(literals)  # the numbering of wf.redact.proof
-    proof = PixelProof(engine=cache.engine.name)
+    proof = PixelProof(engine=reader.engine.name)
+    cache = reader.cache
     reads0, seconds0 = cache.reads, cache.seconds
     seen: set[str] = set()
     for name, load in screens:
@@ -78,8 +75,7 @@ def prove_pixels(screens: Iterable[tuple[str, Callable[[], Pixels]]], literals: 
         digest = frame_hash(rgb, width, height)
         proof.screens += 1
         seen.add(digest)
-        words = cache.get(digest, lambda rgb=rgb, width=width, height=height: (rgb, width, height))  # type: ignore[misc]
-        for hit in find_on_screen(words, ordered, patterns, frame=(width, height)):
+        for hit in reader.hits(digest, lambda rgb=rgb, width=width, height=height: (rgb, width, height)):  # type: ignore[misc]
             number = None if hit.literal is None else hit.literal + 1
             for box in hit.boxes:
                 proof.survivors.append(PixelFinding(name, number, hit.pattern, box, hit.errors, hit.partial))

@@ -12,21 +12,18 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-import msgspec
-
 from wf.bundle.actions import Action, load_actions
 from wf.bundle.errors import BadInput
-from wf.bundle.events import KeyDown, KeyUp, Mark, Pause, Resume, Screen, Stop, Window
+from wf.bundle.events import KeyDown, KeyUp, Mark, Pause, Resume, Screen, Stop, Window, to_dict
 from wf.bundle.reader import Bundle
 from wf.redact.images import Rect, to_frame
 from wf.redact.presets import ScrubPattern
 from wf.redact.report import RedactReport
 from wf.redact.spec import RedactSpec
-from wf.redact.text import strings_in
+from wf.redact.structure import annotation_structure, header_structure, text_strings
 from wf.redact.typed import Segment, TypedText, TypedTextBuilder
 
 MIN_WINDOW_LITERAL = 6  # text typed into a masked window is searched for elsewhere from this length on
-ANNOTATION_STRUCTURE = frozenset({"v", "at", "step"})  # annotation fields that are structure, not text
 
 WindowRect = tuple[int, int, int, int] | None  # None: geometry unknown, mask the whole frame
 
@@ -131,13 +128,11 @@ def plan_redaction(src: Bundle, spec: RedactSpec, scan: Scan, report: RedactRepo
         _add_literals(plan, seg.text, spec.scrub)
     for text in scan.texts:
         _add_literals(plan, text, spec.scrub)
-    h = src.header
-    for text in strings_in({"task": h.task, "launch": h.launch, "recorder": msgspec.to_builtins(h.recorder),
-                            "platform": msgspec.to_builtins(h.platform)}):
+    # The header's and the annotations' text: every string the scrubber will scrub (wf.redact.structure).
+    for text in text_strings(to_dict(src.header), header_structure):
         _add_literals(plan, text, spec.scrub)
     for obj in annotations or ():
-        for text in strings_in({k: v for k, v in obj.items() if k not in ANNOTATION_STRUCTURE}
-                               if isinstance(obj, dict) else obj):
+        for text in text_strings(obj, annotation_structure):
             _add_literals(plan, text, spec.scrub)
     for seg in scan.typed.edited:
         if len(seg.chars) >= MIN_WINDOW_LITERAL and seg.events[0] in scan.masked_keys:
@@ -173,13 +168,14 @@ def plan_redaction(src: Bundle, spec: RedactSpec, scan: Scan, report: RedactRepo
         if rects:
             plan.screen_rects[i] = rects
     report.screens_masked = len(plan.screen_rects)
-    plan.may_show = _screens_after_scrubbed_typing(scan, scrubbed, plan)
-    report.screens_may_show_text = plan.may_show
-    if plan.may_show:
-        report.warnings.append(
-            f"{plan.may_show} screen(s) were captured while the window that scrubbed text was typed into "
-            "still had focus: the text may be visible in their pixels, which wf cannot read; mask them "
-            "with --mask-window or --mask-rect")
+    if not spec.ocr:  # with OCR the pixels are read and what they show is masked (wf.redact.screen_ocr)
+        plan.may_show = _screens_after_scrubbed_typing(scan, scrubbed, plan)
+        report.screens_may_show_text = plan.may_show
+        if plan.may_show:
+            report.warnings.append(
+                f"{plan.may_show} screen(s) were captured while the window that scrubbed text was typed into "
+                "still had focus: the text may be visible in their pixels, which --no-ocr left unread; mask "
+                "them with --mask-window or --mask-rect, or run without --no-ocr")
     return plan
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from wf.bundle.windowrules import WindowRules
 from wf.redact.presets import ScrubPattern, build_patterns
 
 _RECT = re.compile(r"^\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:@\s*([^-\s]*)\s*-\s*([^\s]*)\s*)?$")
+# Screens read at once by default: two worker processes keep two cores busy (wf.redact.workers); `--jobs` for more.
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 _STEPS = re.compile(r"^\s*(?:(\d*)\s*:\s*(\d*)|(\d+))\s*$")
 
 
@@ -82,14 +85,19 @@ class RedactSpec:
     mask_windows: WindowRules = field(default_factory=WindowRules)
     rects: tuple[RectMask, ...] = ()
     drop_steps: tuple[tuple[int, int | None], ...] = ()
+    ocr: bool = True  # read the screens' pixels for scrubbed text (--no-ocr: rectangles only)
+    jobs: int = DEFAULT_JOBS  # frames read at once
 
     def is_empty(self) -> bool:
         return not (self.scrub or self.mask_windows or self.rects or self.drop_steps)
 
 
 def build_spec(*, scrub: Sequence[str] = (), presets: Sequence[str] = (), mask_windows: Sequence[str] = (),
-               rects: Sequence[str] = (), drop_steps: Sequence[str] = ()) -> RedactSpec:
+               rects: Sequence[str] = (), drop_steps: Sequence[str] = (), ocr: bool = True,
+               jobs: int | None = None) -> RedactSpec:
     """Parse the command-line values; every problem is a ``BadInput`` before any file is touched."""
+    if jobs is not None and jobs < 1:
+        raise BadInput(f"--jobs {jobs}: must be at least 1", hint="the number of screens read at once")
     spec = RedactSpec(
         scrub=build_patterns(list(scrub), list(presets)),
         presets=tuple(dict.fromkeys(presets)),
@@ -98,6 +106,8 @@ def build_spec(*, scrub: Sequence[str] = (), presets: Sequence[str] = (), mask_w
         mask_windows=WindowRules.parse(mask_windows, what="--mask-window"),
         rects=tuple(parse_rect(r) for r in rects),
         drop_steps=tuple(parse_steps(s) for s in drop_steps),
+        ocr=ocr,
+        jobs=DEFAULT_JOBS if jobs is None else jobs,
     )
     if spec.is_empty():
         raise BadInput("nothing to redact",

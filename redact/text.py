@@ -1,4 +1,7 @@
-"""Scrubbing free text (window titles, marks, header text, annotations) of the literals found in it."""
+"""Scrubbing free text (window titles, marks, header text, annotations) of the literals found in it.
+
+Which strings of a JSON line are text and which are structure: :mod:`wf.redact.structure`.
+"""
 
 from __future__ import annotations
 
@@ -26,15 +29,3 @@ def strings_in(obj: object) -> Iterable[str]:
     elif isinstance(obj, list | tuple):
         for v in obj:
             yield from strings_in(v)
-
-
-def scrub_json(obj: object, literals: Iterable[str], *, skip: frozenset[str] = frozenset()) -> object:
-    """A copy of a JSON-like value with literals scrubbed from every string (values under ``skip`` keys kept)."""
-    lits = list(literals)
-    if isinstance(obj, str):
-        return scrub_text(obj, lits)
-    if isinstance(obj, dict):
-        return {k: (v if k in skip else scrub_json(v, lits, skip=skip)) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [scrub_json(v, lits, skip=skip) for v in obj]
-    return obj

@@ -54,6 +54,7 @@ class TypedTextBuilder:
         self.edited: list[Segment] = [Segment()]
         self.raw: list[Segment] = [Segment()]
         self._held: dict[str, str] = {}  # key name -> the modifier it holds
+        self._focus: object = None  # (id, title) of the focused window: a `window` event for a move is no break
 
     def _break(self, which: list[Segment]) -> None:
         if which[-1].chars:
@@ -66,7 +67,11 @@ class TypedTextBuilder:
             self._held.pop(ev.key, None)
         elif isinstance(ev, MouseDown):
             self._break(self.edited)
+        elif isinstance(ev, Window) and (ev.id, ev.title) == self._focus:
+            pass  # the same window moved or was resized (format 1.1): typing goes on in it
         elif isinstance(ev, Window | Pause | Resume | Redacted):
+            if isinstance(ev, Window):
+                self._focus = (ev.id, ev.title)
             self._break(self.edited)
             self._break(self.raw)
             if not isinstance(ev, Redacted):

@@ -125,8 +125,11 @@ def run_actions(run: LevelRun, bundle: Bundle, events: list[Event], scale: tuple
                 shift = take_checkpoint(check, opts, run.checkpointer, run.checkpoints, origin, START_LEAD, shift,
                                         run.step_of)
             due = origin + START_LEAD + at + shift
+            if run.place is not None and a.kind != "type":  # where its window is now; typed text follows the focus
+                a = run.place.action(a)
+                waited = run.place.take_waited() > 0 or waited  # it waited for its window to appear
             if waited and (late := time.monotonic() - due) > 0:
-                shift += late
+                shift += late  # a wait ran past this action's time: the rest of the schedule moves with it
                 due += late
             waited = False
             counted = a.index in run.expected and run.expected[a.index].counted

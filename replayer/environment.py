@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from Xlib import display as xdisplay
@@ -27,11 +28,21 @@ class Target:
     private: bool  # a private Xvfb: nobody else can touch it, so no unexpected-input guard
 
 
-def open_target(recorded: tuple[int, int], *, xvfb: bool, stack: contextlib.ExitStack) -> Target:
-    """Start a private Xvfb of the recorded size, or use $DISPLAY; exit 3 with a hint if there is none."""
+LastResort = Callable[[Callable[[], object]], None]  # registers what a forced exit must still do
+
+
+def open_target(recorded: tuple[int, int], *, xvfb: bool, stack: contextlib.ExitStack,
+                last_resort: LastResort = lambda _fn: None) -> Target:
+    """Start a private Xvfb of the recorded size, or use $DISPLAY; exit 3 with a hint if there is none.
+
+    ``last_resort`` is handed what a forced exit (the stop watchdog) must still do: end the Xvfb.
+    """
     if xvfb:
         vd = VirtualDisplay(width=recorded[0], height=recorded[1]).start()
         stack.callback(vd.stop)
+        proc = vd.proc
+        if proc is not None:
+            last_resort(lambda: kill_group(proc.pid))
         name = vd.display
     else:
         name = os.environ.get("DISPLAY", "")
@@ -93,6 +104,11 @@ class LaunchedApp:
     def running(self) -> bool:
         return self.proc.poll() is None
 
+    def kill(self) -> None:
+        """End it at once (a forced exit: no time to wait)."""
+        if self.proc.poll() is None:
+            kill_group(self.proc.pid)
+
     def stop(self) -> None:
         if self.proc.poll() is not None:
             return
@@ -106,7 +122,14 @@ class LaunchedApp:
             self.proc.wait()
 
 
-def launch(cmd: str, display: str, stack: contextlib.ExitStack) -> LaunchedApp:
+def kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def launch(cmd: str, display: str, stack: contextlib.ExitStack, last_resort: LastResort = lambda _fn: None
+           ) -> LaunchedApp:
     app = LaunchedApp(cmd, display)
     stack.callback(app.stop)
+    last_resort(app.kill)
     return app

@@ -9,6 +9,7 @@ reaches the X server, for the verdict's sequence, pointer and timing checks and 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 from wf.bundle.events import Event, KeyDown, KeyUp
@@ -100,8 +101,11 @@ def drive(run: LevelRun, driver: XDriver, origin: float, start: float, timings: 
                                     run.step_of)
             ci += 1
         due = origin + start + step.at + shift
+        if run.place is not None:  # --anchor window: where its window is now (looked up before its time)
+            step = dataclasses.replace(step, event=run.place.event(step))
+            waited = run.place.take_waited() > 0 or waited  # it waited for its window to appear
         if waited and (late := time.monotonic() - due) > 0:
-            shift += late
+            shift += late  # a wait ran past this event's time: the rest of the schedule moves with it
             due += late
         waited = False
         effects.idle(due)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from wf.bundle.events import Event, KeyDown, KeyUp
 from wf.bundle.replays import Checkpoint
 from wf.recorder.input import InputCapture
+from wf.replayer.anchoring import Placer
 from wf.replayer.checkpoints import Checkpointer
 from wf.replayer.effects import EffectWatcher
 from wf.replayer.environment import Target
@@ -44,6 +45,7 @@ class LevelRun:
     log: Callable[[str], None]
     effects: EffectWatcher
     expected: dict[int, Expectation] = field(default_factory=dict)
+    place: Placer | None = None  # --anchor window: moves each pointer event to its window's live place
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from wf.bundle.replays import Box, Level, SyncMode, Thresholds
+from wf.bundle.replays import AnchorMode, Box, Level, SyncMode, Thresholds
 
 ScaleMode = Literal["none", "auto"]  # `--scale`: a different live screen size is an error, or rescaled
 
@@ -16,7 +16,9 @@ class ReplayOptions:
     level: Level = "events"
     speed: float = 1.0
     max_gap: float | None = None
-    sync: SyncMode = "none"
+    # Waiting by default: with the recording's volatile regions masked, a screen that is slower to appear
+    # than it was while recording is waited for instead of failing the replay (`--sync none`: strict timing).
+    sync: SyncMode = "screen"
     sync_timeout: float = 10.0
     xvfb: bool = False
     launch: str | None = None  # None: the bundle header's launch command; "": launch nothing
@@ -28,5 +30,6 @@ class ReplayOptions:
     settle: float = 1.5  # how long the final screen may take to settle without --sync screen
     launch_timeout: float = 15.0
     capture: bool = True  # capture what reaches the X server (the fidelity check of input)
-    ignore: list[Box] = field(default_factory=list)  # dynamic screen regions (x, y, w, h)
+    ignore: list[Box] = field(default_factory=list)  # dynamic screen regions (x, y, w, h), from --ignore-region
     halt_on_divergence: bool = False  # stop at the first step whose effect did not happen
+    anchor: AnchorMode = "window"  # pointer events relative to their recorded window's live geometry

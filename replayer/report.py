@@ -77,6 +77,7 @@ def build_report(bundle_path: Path, result: ReplayResult, opts: ReplayOptions,
         at=at,
         events_hash=events_hash,
         halted=result.halted,
+        desktop=result.desktop,
     )
 
 

@@ -2,10 +2,11 @@
 
 Tests, benchmarks and the demo need bundles whose events are exactly what the X
 server saw (real keycodes, real timing). ``ScriptedRecording`` captures input
-with the recorder's ``InputCapture`` while the caller drives the display (with
-xdotool, say) and stores a ``pre`` screen whenever the script says an action is
-about to start (and a ``post`` screen when it says one's effect has settled) — the
-same shape `wf record` produces.
+with the recorder's ``InputCapture`` and the focused window with its
+``WindowTracker`` while the caller drives the display (with xdotool, say), and
+stores a ``pre`` screen whenever the script says an action is about to start (and
+a ``post`` screen when it says one's effect has settled) — the same shape
+`wf record` produces.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from wf.bundle.events import (
+    FORMAT_MINOR,
     Event,
     Header,
     Monitor,
@@ -24,10 +26,14 @@ from wf.bundle.events import (
     Screen,
     ScreenGeometry,
     ScreenReason,
+    StartState,
     Stop,
+    Window,
 )
 from wf.bundle.writer import BundleWriter
+from wf.recorder.exclusion import ExclusionRules
 from wf.recorder.input import InputCapture
+from wf.recorder.windows import WindowTracker
 from wf.replayer.compare import Frame, Grabber
 from wf.replayer.environment import display_size
 
@@ -35,8 +41,10 @@ from wf.replayer.environment import display_size
 class ScriptedRecording:
     """``with ScriptedRecording(":5", out) as rec: rec.pre(); xdotool(...)`` → a bundle in ``out``."""
 
-    def __init__(self, display: str, out: Path | str, *, task: str | None = None, launch: str | None = None) -> None:
+    def __init__(self, display: str, out: Path | str, *, task: str | None = None, launch: str | None = None,
+                 start: StartState | None = None) -> None:
         self.display = display
+        self.start = start  # the header's start state (None: not recorded, as a format 1.0 bundle)
         self.out = Path(out)
         self.task = task
         self.launch = launch
@@ -44,6 +52,7 @@ class ScriptedRecording:
         self.origin = 0.0
         self.screens: list[tuple[float, Frame, ScreenReason]] = []
         self.capture: InputCapture | None = None
+        self.windows: WindowTracker | None = None
         self.grabber: Grabber | None = None
         self.dropped = 0
 
@@ -55,6 +64,8 @@ class ScriptedRecording:
         self.grabber = Grabber(self.display)
         self.capture = InputCapture(self.origin, display=self.display)
         self.capture.start()
+        self.windows = WindowTracker(self.origin, ExclusionRules(), display=self.display)
+        self.windows.start()
         self.shot("start")
         return self
 
@@ -77,12 +88,19 @@ class ScriptedRecording:
         time.sleep(0.05)
         self.capture.stop()
         inputs: list[Event] = list(self.capture.drain())
+        if self.windows is not None:
+            self.windows.stop()
+            inputs += [Window(t=ch.t, title=ch.window.title, wm_class=ch.window.wm_class, pid=ch.window.pid,
+                              id=ch.window.id, x=ch.window.x, y=ch.window.y, width=ch.window.width,
+                              height=ch.window.height)
+                       for ch in self.windows.changes_between(float("-inf"), float("inf")) if ch.window]
         self.dropped = self.capture.dropped
         self.grabber.close()
         if t is not None:
             return
         header = Header(
-            format="wf-bundle", version=1, started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            format="wf-bundle", version=1, minor=FORMAT_MINOR if self.start is not None else 0, start=self.start,
+            started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             recorder=RecorderInfo(name="wf.replayer.scripted", version="1"),
             platform=PlatformInfo(system=platform.system(), release=platform.release(), display=self.display,
                                   python=platform.python_version()),

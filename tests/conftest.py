@@ -21,8 +21,8 @@ def xdisplay() -> Iterator[Display]:
 def new_display() -> Iterator[Callable[..., Display]]:
     """Factory for fresh private displays, torn down after the test."""
     with ExitStack() as stack:
-        def make(width: int = 1280, height: int = 800) -> Display:
-            return stack.enter_context(display(width, height))
+        def make(width: int = 1280, height: int = 800, *, wm: bool = False) -> Display:
+            return stack.enter_context(display(width, height, wm=wm))
 
         yield make
 

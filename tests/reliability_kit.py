@@ -25,11 +25,12 @@ WF = [sys.executable, "-m", "wf.cli"]
 class RecorderProc:
     """`wf record OUT --quiet --ready-file …` as a subprocess; the constructor returns once it captures."""
 
-    def __init__(self, out: Path, env: dict[str, str], *args: str, timeout: float = 30) -> None:
+    def __init__(self, out: Path, env: dict[str, str], *args: str, timeout: float = 30,
+                 wf: list[str] | None = None) -> None:
         self.out = out
         ready = out.parent / f".{out.name}.ready"
         ready.unlink(missing_ok=True)
-        self.proc = subprocess.Popen([*WF, "record", str(out), "--quiet", "--ready-file", str(ready), *args],
+        self.proc = subprocess.Popen([*(wf or WF), "record", str(out), "--quiet", "--ready-file", str(ready), *args],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while not ready.exists():
@@ -146,6 +147,22 @@ def kill_during_input(env: dict[str, str], out: Path, after: float, *, grace: fl
                       kill_t=killed_at - started, last_event_t=inputs[-1].t if inputs else None,
                       missing=max(0, must - len(typed)), in_order=text.startswith(typed),
                       key_events=len(keys), injected_events=2 * before_kill)
+
+
+def soak_round(env: dict[str, str], i: int, *, wheel: bool = False) -> str:
+    """Round ``i`` of steady mixed input into a terminal under the pointer: a pointer move, a click every
+    5th round (a wheel notch every 7th with ``wheel``), ``echo soak i`` typed and Return; returns the text."""
+    word = f"echo soak {i}" if i % 200 else "clear"
+    cmd = ["xdotool", "mousemove", str(200 + (i * 37) % 400), str(100 + (i * 17) % 300)]
+    if i % 5 == 0:
+        cmd += ["click", "1"]
+    if wheel and i % 7 == 0:
+        cmd += ["click", "5"]
+    # `type` takes every remaining argument as text, so Return is a second call (and a real Return:
+    # xdotool types "\n" as the Linefeed keysym on a borrowed keycode).
+    subprocess.run([*cmd, "type", "--delay", "40", word], env=env, check=True)
+    subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+    return word + "\n"
 
 
 def changing_xterm_cmd() -> list[str]:

@@ -181,3 +181,27 @@ def test_view_shows_dead_steps_the_quality_breakdown_and_zooms_to_the_window(
     p.keyboard.press("z")
     assert p.locator("#shot-pre.zoomed").count() == 0
     assert w.errors == [] and w.dialogs == []
+
+
+def test_a_kept_replay_counts_in_the_quality_and_a_stale_one_does_not(pair: tuple[Session, Session],
+                                                                      tmp_path: Path) -> None:
+    import shutil
+    import sys
+
+    from xrig import FIXTURES
+
+    bundle = tmp_path / "direct"
+    shutil.copytree(pair[0].bundle, bundle)
+    assert quality(bundle)["replay"] is None and quality(bundle)["components"]["replay"] is None
+    state = tmp_path / "replayed.json"
+    res = wf("replay", bundle, "--xvfb", "--launch",
+             f"{sys.executable} {FIXTURES / 'app.py'} --state {state} --steady-caret", timeout=180)
+    assert res.returncode == 0, res.stderr  # verified
+    assert json.loads(state.read_text()) == pair[0].state
+    q = quality(bundle)
+    assert q["replay"]["status"] == "verified" and not q["replay"]["stale"]
+    assert q["components"]["replay"] == 1.0
+    events = bundle / "events.jsonl"
+    events.write_bytes(events.read_bytes() + b'{"t": 999.0, "type": "mark", "label": "edited later"}\n')
+    q = quality(bundle)
+    assert q["replay"]["stale"] and q["components"]["replay"] is None

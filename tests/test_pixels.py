@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wf.bundle.events import MouseMove, Volatile
+from wf.bundle.events import MouseDown, MouseMove, StartState, Volatile, Window, WindowState
 from wf.bundle.pixels import covered, diff, mask_of, volatile_regions
 
 
@@ -66,6 +66,25 @@ def test_volatile_regions_and_coverage() -> None:
     assert regions == [(0, 0, 10, 10), (10, 0, 5, 10)]
     assert covered((2, 2, 12, 5), regions)
     assert not covered((2, 2, 14, 5), regions)
+
+
+def test_a_volatile_region_in_a_background_window_grows_to_the_window() -> None:
+    """A clock nobody touched is left out whole; the app the task clicked in keeps the learned box only."""
+    clock = WindowState(title="xclock", wm_class="XClock", id=7, x=600, y=0, width=120, height=120)
+    app = WindowState(title="app", wm_class="App", id=9, x=0, y=0, width=400, height=300)
+    editor = WindowState(title="editor", wm_class="Ed", id=11, x=0, y=400, width=400, height=200)
+    start = StartState(windows=[app, clock, editor], focus=app)
+    evs = [Volatile(t=1.0, x=608, y=32, width=88, height=56),  # a few ticks of the second hand
+           Volatile(t=1.0, x=16, y=16, width=8, height=16),  # a caret in the app
+           MouseDown(t=2.0, x=100, y=40, button="left"),
+           Window(t=3.0, title="editor", wm_class="Ed", id=11, x=0, y=400, width=400, height=200),
+           Volatile(t=4.0, x=8, y=408, width=8, height=16),  # a caret in the editor, focused later
+           Volatile(t=4.0, x=380, y=280, width=40, height=40)]  # across two windows: in none
+    assert volatile_regions(evs, start) == [(600, 0, 120, 120), (16, 16, 8, 16), (8, 408, 8, 16),
+                                            (380, 280, 40, 40)]
+    assert volatile_regions(evs) == [(608, 32, 88, 56), (16, 16, 8, 16), (8, 408, 8, 16), (380, 280, 40, 40)]
+    clicked = [*evs, MouseDown(t=5.0, x=650, y=50, button="left")]
+    assert volatile_regions(clicked, start)[0] == (608, 32, 88, 56)
 
 
 def test_diff_equals_the_plain_int16_definition_on_random_frames() -> None:

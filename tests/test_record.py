@@ -388,7 +388,7 @@ def test_full_disk_keeps_what_was_recorded(xterm: Display, tmp_path: Path) -> No
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         out = mnt / "b"
-        with recording(xterm, out, "--fps", "10") as rec:
+        with recording(xterm, out, "--fps", "10", "--min-free", "0") as rec:  # no floor: the disk fills
             for i in range(12):  # each step changes the screen: a new PNG per action
                 xterm.xdotool("type", "--delay", "5", f"echo {i} {'#' * 60}\n")
                 time.sleep(0.25)

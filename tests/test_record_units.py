@@ -169,10 +169,10 @@ def _capture(capacity: int = 1000):
     import time
 
     from wf.recorder.input import InputCapture
+    from wf.recorder.keymap import Keymap
 
     cap = InputCapture(time.monotonic() - 10, capacity=capacity)  # t stays positive when spread back
-    cap._mapping = [A, ONE, SHIFT_L]  # keycodes 8, 9, 10
-    cap._min_keycode = 8
+    cap.keymap = Keymap([A, ONE, SHIFT_L], min_keycode=8)  # keycodes 8, 9, 10
     return cap
 
 
@@ -234,16 +234,6 @@ def test_pre_frame_is_the_last_stable_frame_strictly_before() -> None:
     assert cap.pre_frame(0.0) is None
 
 
-def test_changed_fraction() -> None:
-    from wf.recorder.screens import changed_fraction
-
-    a = bytes(400)
-    b = bytearray(a)
-    b[0] = 1  # one pixel of 100
-    assert changed_fraction(a, bytes(b)) == 0.01
-    assert changed_fraction(a, a) == 0.0
-
-
 def test_exclusion_looks_at_both_sides_of_an_event() -> None:
     from wf.recorder.windows import FocusChange, WindowInfo, WindowTracker
 
@@ -276,3 +266,26 @@ def test_keymap_change_requests_apply_in_stream_order() -> None:
     down, up, one = cap.drain()
     assert (down.char, down.keysym, up.char) == ("€", 0x20AC, "€")
     assert one.char == "1"
+
+
+def test_status_line_says_elapsed_events_screens_bytes_and_disk_left() -> None:
+    from wf.cli.record import _status_line
+    from wf.recorder.session import Status
+
+    line = _status_line(Status(elapsed=3725.0, events=1200, screens=34, bytes=5_000_000,
+                               disk_free=12_000_000_000)).plain
+    assert line.startswith("● rec 1:02:05 · 1200 events · 34 screens ·") and line.endswith("free")
+    assert "free" not in _status_line(Status(elapsed=5.0)).plain  # not measured yet: not shown
+
+
+def test_focus_history_stays_bounded_and_a_move_is_a_geometry_change() -> None:
+    from wf.recorder.exclusion import ExclusionRules
+    from wf.recorder.focus import FocusHistory, WindowInfo
+
+    h = FocusHistory(ExclusionRules(), keep=60.0)
+    for i in range(10_000):  # a window dragged for ~17 minutes at 10 polls a second
+        h.observe(i * 0.1, WindowInfo(1, "term", "xterm.XTerm", 5, i % 500, 0, 100, 100))
+    changes = h.changes_between(-1, 1e9)
+    assert len(changes) < 700 and all(c.kind == "geometry" for c in changes[1:])
+    last = h.at(1e9)
+    assert last is not None and last.window is not None and last.window.x == 9999 % 500

@@ -71,6 +71,9 @@ class ScriptedInput:
         out, self.queue = self.queue, []
         return out
 
+    def pending(self) -> int:
+        return len(self.queue)
+
 
 class GatedEncoder:
     """Encodes for real (Pillow PNG) but finishes a job only when the test opens the gate."""
@@ -311,6 +314,7 @@ class ScriptedFocus(FocusHistory):
 
 class ScriptedListener(ScriptedInput):
     dropped = 0
+    unmatched = 0
     running = True
 
     def start(self) -> None:

@@ -107,8 +107,10 @@ def test_scrub_preset_redacts_token_keys_everywhere_and_proves_it(sample: Path, 
     assert tree_digest(sample) == before  # the source is never modified
     # the token, the e-mail address, and the raw view's token with the typo (also a token shape)
     assert rep.proof.ok and rep.proof.literals == 3
-    # the screens after the token (terminal) and after the e-mail (notes) may show them: warned
-    assert rep.screens_may_show_text == 2 and "may be visible" in rep.warnings[0]
+    # every distinct screen was read (these show no text), the pixel proof ran, nothing was warned about
+    assert rep.ocr is not None and rep.ocr.distinct == 5 and rep.ocr.boxes == 0
+    assert rep.pixel_proof is not None and rep.pixel_proof.ok and rep.pixel_proof.read == 0  # all from the cache
+    assert rep.screens_may_show_text == 0 and not rep.warnings
     blob = all_bytes(out)
     for secret in (TOKEN, "bob@example.com", TOKEN[:12], TOKEN[-12:]):
         assert secret.encode() not in blob
@@ -131,6 +133,16 @@ def test_scrub_preset_redacts_token_keys_everywhere_and_proves_it(sample: Path, 
     entry = header.redactions[-1]
     assert entry["by"] == "wf redact" and entry["scrub"]["presets"] == ["secrets"]
     assert entry["scrub"]["literals"] == 3 and TOKEN not in json.dumps(header.redactions)
+
+
+def test_without_ocr_the_screens_that_may_show_scrubbed_text_are_warned_about(sample: Path, tmp_path: Path) -> None:
+    rep = redact_bundle(Bundle.open(sample), tmp_path / "out", build_spec(presets=["secrets"], ocr=False))
+    # the screens after the token (terminal) and after the e-mail (notes) may show them
+    assert rep.screens_may_show_text == 2 and "may be visible" in rep.warnings[0] and "--no-ocr" in rep.warnings[0]
+    assert rep.ocr is None and rep.pixel_proof is None and rep.ok
+    assert rep.to_json()["pixel_proof"] == {"ok": True, "checked": False,
+                                            "why": "--no-ocr: the screens' pixels were not read"}
+    assert "ocr" not in Bundle.open(tmp_path / "out").header.redactions[-1]
 
 
 def test_user_regex_is_not_written_into_the_header(sample: Path, tmp_path: Path) -> None:
@@ -327,6 +339,7 @@ def test_cli_json_report_and_validate(sample: Path, tmp_path: Path, capsys: pyte
     (["--mask-rect", "1,2,3"], "X,Y,W,H"),
     (["--drop-steps", "5:2"], "is empty"),
     (["--mask-window", "["], "bad regular expression"),
+    (["--scrub-preset", "secrets", "--jobs", "0"], "--jobs 0: must be at least 1"),
 ])
 def test_cli_bad_input_exits_2(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                args: list[str], message: str) -> None:
@@ -411,7 +424,23 @@ def test_a_typed_token_never_survives(tmp_path_factory: pytest.TempPathFactory, 
     r.screen()
     src = r.close()
     out = root / "out"
-    rep = redact_bundle(Bundle.open(src), out, build_spec(presets=["secrets"]))
+    rep = redact_bundle(Bundle.open(src), out, build_spec(presets=["secrets"], ocr=False))  # about typed text
     assert rep.proof.ok
     assert not any(TOKEN[4:] in s for s in typed(out))
     assert validate(Bundle.open(out)).ok
+
+
+def test_a_window_moving_while_typing_does_not_split_the_typed_text() -> None:
+    from wf.redact.typed import TypedTextBuilder
+
+    b = TypedTextBuilder()
+    evs: list[object] = [Window(t=0.0, title="term", id=7, x=0, y=0, width=100, height=100)]
+    for i, ch in enumerate("hunter"):
+        if i == 3:  # format 1.1: the same window moved mid-word
+            evs.append(Window(t=0.5, title="term", id=7, x=40, y=0, width=100, height=100))
+        evs += [KeyDown(t=1.0 + i, key=ch, char=ch, keycode=30 + i), KeyUp(t=1.05 + i, key=ch, char=ch, keycode=30 + i)]
+    evs.append(Window(t=9.0, title="other", id=8))
+    evs += [KeyDown(t=10.0, key="x", char="x", keycode=53), KeyUp(t=10.1, key="x", char="x", keycode=53)]
+    for i, ev in enumerate(evs):
+        b.feed(i, ev)  # type: ignore[arg-type]
+    assert [s.text for s in b.result().edited if s.chars] == ["hunter", "x"]

@@ -233,7 +233,7 @@ def test_docs_report_example_matches_the_real_report() -> None:
     real = orjson.loads(written)
     assert decode_report(written) == build_report(Path("b"), result, ReplayOptions())  # round trip
     assert set(example) == set(real)
-    for key in ("verdict", "options", "display", "stats", "timing", "pointer", "screens"):
+    for key in ("verdict", "options", "display", "stats", "timing", "pointer", "screens", "desktop"):
         assert set(example[key]) == set(real[key]), key
     assert set(example["checkpoints"][0]) == set(real["checkpoints"][0])
     assert set(example["events"][0]) == set(real["events"][0])

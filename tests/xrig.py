@@ -28,6 +28,7 @@ class Display:
         self.width = vd.width
         self.height = vd.height
         self._procs: list[subprocess.Popen[bytes]] = []
+        self.wm: subprocess.Popen[bytes] | None = None
 
     def env(self, **extra: str) -> dict[str, str]:
         env = self.vd.env()
@@ -58,6 +59,17 @@ class Display:
             time.sleep(0.05)
         raise TimeoutError(f"no window {search} on {self.name}")
 
+    def set_monitors(self, monitors: Sequence[tuple[int, int, int, int]]) -> None:
+        """Split the screen into RandR 1.5 monitors (x, y, width, height): what mss and python-xlib read.
+
+        (Xvfb's own ``-screen`` pairs under ``+xinerama`` overlap at (0, 0) here, so they cannot stand in for
+        two monitors side by side.) The first monitor takes the screen's output, the others none.
+        """
+        for i, (x, y, w, h) in enumerate(monitors):
+            geometry = f"{w}/{max(1, w // 4)}x{h}/{max(1, h // 4)}+{x}+{y}"
+            subprocess.run(["xrandr", "--setmonitor", f"WF{i}", geometry, "screen" if i == 0 else "none"],
+                           env=self.env(), check=True, capture_output=True, timeout=30)
+
     def pointer(self) -> tuple[int, int]:
         out = self.xdotool("getmouselocation", "--shell")
         vals = dict(line.split("=", 1) for line in out.splitlines())
@@ -69,6 +81,38 @@ class Display:
         with mss.MSS(display=self.name) as sct:
             shot = sct.grab(sct.monitors[0])
             return shot.rgb, shot.width, shot.height
+
+    def start_wm(self, timeout: float = 15) -> subprocess.Popen[bytes]:
+        """Start openbox on this display and wait until it manages it (EWMH _NET_SUPPORTING_WM_CHECK)."""
+        require("openbox")
+        proc = subprocess.Popen(["openbox", "--sm-disable"], env=self.env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        self.wm = proc
+        deadline = time.monotonic() + timeout
+        while self.window_manager() is None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"openbox did not start on {self.name}")
+            time.sleep(0.05)
+        return proc
+
+    def window_manager(self) -> str | None:
+        """The running EWMH window manager's name, or None."""
+        from wf.replayer.livedesk import LiveDesktop
+
+        desk = LiveDesktop(self.name)
+        try:
+            return desk.window_manager()
+        finally:
+            desk.close()
+
+    def stop_wm(self) -> None:
+        if self.wm is not None and self.wm.poll() is None:
+            self.wm.terminate()
+            try:
+                self.wm.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.wm.kill()
+        self.wm = None
 
     def kill_apps(self) -> None:
         for p in self._procs:
@@ -82,13 +126,17 @@ class Display:
 
 
 @contextmanager
-def display(width: int = 1280, height: int = 800) -> Iterator[Display]:
+def display(width: int = 1280, height: int = 800, *, wm: bool = False) -> Iterator[Display]:
+    """A fresh Xvfb (with openbox managing it when ``wm``), torn down with everything started on it."""
     vd = VirtualDisplay(width=width, height=height).start()
     d = Display(vd)
     try:
+        if wm:
+            d.start_wm()
         yield d
     finally:
         d.kill_apps()
+        d.stop_wm()
         vd.stop()
 
 

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from wf.bundle.actions.action import Action
 from wf.bundle.actions.coords import COORDS, from_coord, to_coord
 from wf.bundle.actions.model import KINDS, Thresholds
+from wf.bundle.actions.monitors import monitor_of, with_monitors
 from wf.bundle.actions.program import program
 from wf.bundle.actions.reduce import reduce_stream
-from wf.bundle.events import Event, Header
+from wf.bundle.events import Event, Header, Monitor
 from wf.bundle.reader import Bundle
 
 __all__ = [
@@ -28,24 +29,29 @@ __all__ = [
     "Thresholds",
     "from_coord",
     "load_actions",
+    "monitor_of",
     "reduce_events",
     "to_coord",
     "to_pyautogui_program",
 ]
 
 
-def reduce_events(events: Iterable[Event], thresholds: Thresholds = Thresholds()) -> list[Action]:
+def reduce_events(events: Iterable[Event], thresholds: Thresholds = Thresholds(), *,
+                  monitors: Sequence[Monitor] = (), start_pointer: tuple[int, int] | None = None) -> list[Action]:
     """Reduce events (in stream order, as ``Bundle.events()`` yields them) to actions.
 
     Deterministic: the same events and thresholds always give the same actions. Action ``first_event`` /
-    ``last_event`` are 0-based indices into ``events`` (line number in events.jsonl = index + 2).
+    ``last_event`` are 0-based indices into ``events`` (line number in events.jsonl = index + 2). With the
+    header's ``monitors`` each action also gets its ``monitor`` (monitors.py).
     """
-    return reduce_stream(events, thresholds)
+    return with_monitors(reduce_stream(events, thresholds), monitors, start_pointer)
 
 
 def load_actions(bundle: Bundle, thresholds: Thresholds = Thresholds()) -> list[Action]:
-    """The actions of an opened bundle (one streaming pass over its events)."""
-    return reduce_stream(bundle.events(), thresholds)
+    """The actions of an opened bundle (one streaming pass over its events), each with its monitor."""
+    header = bundle.header
+    start = header.start.pointer if header.start is not None else None
+    return reduce_events(bundle.events(), thresholds, monitors=header.screen.monitors, start_pointer=start)
 
 
 def to_pyautogui_program(actions: Sequence[Action], header: Header, *, coords: str = "pixels",

@@ -45,6 +45,7 @@ class Action:
     window: str | None = None
     window_class: str | None = None
     segment: int = 0  # recording segment (0, then +1 after each pause); actions never span two
+    monitor: int | None = None  # index into the header's screen.monitors (monitors.py); None: not known
 
     def describe(self) -> str:
         """One human-readable line, e.g. ``click left ×2 at (412, 88) in 'xterm'``."""
@@ -117,7 +118,7 @@ def action_json(a: Action) -> dict[str, object]:
         "modifiers": list(a.modifiers), "path": [list(p) for p in a.path], "dx": a.dx, "dy": a.dy,
         "text": a.text, "keys": list(a.keys), "duration": a.duration, "pre_screen": a.pre_screen,
         "post_screen": a.post_screen, "window": a.window, "window_class": a.window_class,
-        "segment": a.segment,
+        "segment": a.segment, "monitor": a.monitor,
     }
 
 

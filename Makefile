@@ -28,7 +28,7 @@ system:
 $(STAMP): pyproject.toml
 	[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,ray]'
 	touch $(STAMP)
 
 test: setup typecheck
@@ -40,7 +40,7 @@ lint: setup
 
 # mypy --strict over all product code. The code folders map onto `wf.*` through package-dir, so the checker
 # reads them through a tree of symlinks shaped like the installed package.
-CODE_DIRS := cli recorder replayer bundle export redact view curate
+CODE_DIRS := cli recorder replayer bundle export redact view curate scale data
 typecheck: setup
 	@mkdir -p build/typecheck/wf && for d in $(CODE_DIRS); do ln -sfn ../../../$$d build/typecheck/wf/$$d; done
 	cd build/typecheck && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p wf

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,13 +15,15 @@ from wf.cli.exit import ExitCode
 from wf.export.formats import FormatName
 from wf.export.images import ImageFormat
 from wf.export.pipeline import DEFAULT_SHARD_MB, ExportOptions, Manifest, export
+from wf.scale.cluster import Engine as EngineName
 
 HELP = (
     "Export bundles as a training dataset: one row per step (screen before and after, instruction, action "
     "as JSON and pyautogui code, previous actions, annotations).\n\n"
     "Formats: parquet (Hugging Face Image columns, sharded), webdataset (tar shards), agentnet (episode "
     "JSONL, 0–1 coordinates, the screen BEFORE each action), osworld (traj.jsonl per episode, the screen "
-    "AFTER each action), pyautogui (one replay script per bundle). Schemas: docs/export.md.\n\n"
+    "AFTER each action), pyautogui (one replay script per bundle), adp (Agent Data Protocol trajectories: "
+    "observations and API-style actions). Schemas: docs/export.md.\n\n"
     "Every row carries the step's effect in the bundle's last kept replay (verified, differs, unchecked, "
     "unreplayed) and that replay's verdict; --require-verified keeps only the episodes whose last replay was "
     "verified (every step re-executed and its effect observed).\n\n"
@@ -36,10 +37,10 @@ HELP = (
 
 
 def command(
-    bundles: Annotated[list[Path], typer.Argument(metavar="BUNDLE...",
-                                                  help="Bundle directories, exported in this order.")],
+    bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE...", help="Bundle directories or URLs "
+                                                 "(file://, s3://…), exported in this order.")],
     format: Annotated[FormatName, typer.Option("--format", "-f", help="The dataset format (docs/export.md).")],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory (new or empty).")],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Output directory or URL (new or empty).")],
     coords: Annotated[Coords | None, typer.Option("--coords", help="pixels, unit (0–1) or k1000 (0–1000). Default: "
                                                   "the format's convention (unit for agentnet, pixels otherwise)."
                                                   )] = None,
@@ -64,11 +65,15 @@ def command(
                                                       "whose quality score (0–1) is below X.")] = None,
     drop_dead_steps: Annotated[bool, typer.Option("--drop-dead-steps", help="Leave out steps that changed nothing "
                                                   "on screen (dead clicks and keys).")] = False,
+    engine: Annotated[EngineName, typer.Option("--engine", help="local: --jobs processes on this machine; ray: a "
+                                               "Ray Data pipeline (docs/scale.md).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", metavar="ADDR", help="With --engine ray: the "
+                                                "cluster to join (default: a private local Ray).")] = None,
 ) -> int:
     opts = ExportOptions(format=format, out=out, coords=coords, include_dropped=include_dropped,
                          shard_mb=shard_size, jobs=jobs, image_format=image_format, max_side=max_side,
                          history=history, min_quality=min_quality, drop_dead_steps=drop_dead_steps,
-                         require_verified=require_verified)
+                         require_verified=require_verified, engine=engine, address=address)
     quiet = json or not sys.stderr.isatty()
     manifest = export(bundles, opts) if quiet else _with_progress(bundles, opts)
     for b in manifest.bundles:
@@ -87,7 +92,7 @@ def command(
     return int(ExitCode.OK)
 
 
-def _with_progress(bundles: list[Path], opts: ExportOptions) -> Manifest:
+def _with_progress(bundles: list[str], opts: ExportOptions) -> Manifest:
     # auto_refresh off: no refresh thread exists while export forks its workers.
     progress = Progress(TextColumn("[bold]export[/]"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("bundles · {task.fields[steps]:,} steps"), TimeElapsedColumn(),
@@ -102,13 +107,14 @@ def _with_progress(bundles: list[Path], opts: ExportOptions) -> Manifest:
         return export(bundles, opts, progress=update)
 
 
-def _summary(m: Manifest, out: Path) -> None:
+def _summary(m: Manifest, out: str) -> None:
+    manifest = out.rstrip("/") + "/manifest.json"
     err.print(f"[green]exported[/] {m.steps:,} steps from {m.episodes} bundle(s) as {m.format} "
               f"({m.coords} coordinates) → {escape(str(out))} ({len(m.files)} file(s), {human_bytes(m.bytes)})")
     if m.skipped:
-        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(str(out / 'manifest.json'))}")
+        err.print(f"[red]skipped[/] {len(m.skipped)} bundle(s); see {escape(manifest)}")
     dead = sum(len(b.dead_dropped) for b in m.bundles)
     left = ([f"{len(m.filtered)} bundle(s) below --min-quality"] if m.filtered else []) + \
         ([f"{dead} dead step(s)"] if dead else [])
     if left:
-        err.print(f"[yellow]left out[/] {' and '.join(left)}; see {escape(str(out / 'manifest.json'))}")
+        err.print(f"[yellow]left out[/] {' and '.join(left)}; see {escape(manifest)}")

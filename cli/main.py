@@ -18,7 +18,7 @@ from typer.exceptions import TyperException
 
 from wf.bundle.errors import WfError
 from wf.bundle.version import wf_version
-from wf.cli import annotate, config, export, inspect, record, redact, replay, split, validate, view
+from wf.cli import annotate, config, export, inspect, record, redact, replay, split, validate, verify, view
 from wf.cli.console import err
 from wf.cli.exit import EXIT_CODES_HELP, ExitCode, for_error
 
@@ -78,6 +78,7 @@ def _register(name: str, help_text: str, command: Callable[..., int]) -> None:
 
 _register("record", record.HELP, record.command)
 _register("replay", replay.HELP, replay.command)
+_register("verify", verify.HELP, verify.command)
 _register("validate", validate.HELP, validate.command)
 _register("inspect", inspect.HELP, inspect.command)
 _register("annotate", annotate.HELP, annotate.command)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 from rich.markup import escape
 
@@ -14,10 +16,13 @@ from wf.bundle.version import wf_version
 from wf.cli.choices import ScrubPreset
 from wf.cli.console import err, print_json, warn
 from wf.cli.exit import ExitCode
+from wf.redact.batch import BatchOptions, BatchResult, redact_all, run_time
 from wf.redact.pixel_proof import PIXEL_LIMITS
 from wf.redact.redactor import RedactReport, redact_bundle
 from wf.redact.screen_ocr import ScreenOcr
 from wf.redact.spec import DEFAULT_JOBS, build_spec
+from wf.scale.cluster import Engine
+from wf.scale.locations import is_url
 
 MAX_LISTED = 20  # screens listed one per line; --json has them all
 
@@ -35,14 +40,18 @@ HELP = (
     "The header's `redactions` records what was done, never the secret. Finally every name, byte and "
     "derivable text of the new bundle is searched for each scrubbed literal, and its screens are read "
     "again: exit 1 if anything survives. OCR misses tiny, stylised or low-contrast text: mask such areas "
-    "with --mask-window/--mask-rect."
+    "with --mask-window/--mask-rect.\n\n"
+    "Several BUNDLEs (or URLs): each copy goes to OUT/<name>, --jobs at a time (each reading its screens in "
+    "its own process), or as a Ray Data pipeline with --engine ray; the output is the same either way "
+    "(docs/scale.md). Exit 1 if any copy is not clean."
 )
 
 
 def command(
-    bundle: Annotated[Path, typer.Argument(metavar="BUNDLE", help="Source bundle directory (only read).")],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="NEW",
-                                      help="New bundle directory (must not exist or be empty).")],
+    bundles: Annotated[list[str], typer.Argument(metavar="BUNDLE...", help="Source bundle directories or URLs "
+                                                 "(only read).")],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="NEW", help="New bundle directory (must not exist or be "
+                                     "empty); with several bundles, a new directory receiving OUT/<name> each.")],
     mask_window: Annotated[list[str] | None, typer.Option(
         "--mask-window", metavar="REGEX",
         help="Regex on window title or WM class: mask it and redact its keys (repeatable).")] = None,
@@ -58,18 +67,46 @@ def command(
     no_ocr: Annotated[bool, typer.Option(
         "--no-ocr", help="Do not read the screens' pixels (text shown on them stays unless masked).")] = False,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", metavar="N", help=f"Screens read at once (default {DEFAULT_JOBS}).")] = None,
+        "--jobs", "-j", metavar="N", help=f"Worker processes: screens read at once (default {DEFAULT_JOBS}); with "
+                      "several bundles, bundles redacted at once (default 1).")] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: processes here; ray: a Ray Data pipeline "
+                                           "(docs/scale.md).")] = "local",
+    address: Annotated[str | None, typer.Option("--address", metavar="ADDR", help="With --engine ray: the cluster "
+                                                "to join (default: a private local Ray).")] = None,
 ) -> int:
     spec = build_spec(scrub=scrub or [], presets=[p.value for p in scrub_preset or []], mask_windows=mask_window or [],
                       rects=mask_rect or [], drop_steps=drop_steps or [], ocr=not no_ocr, jobs=jobs)
-    src = Bundle.open(bundle)
-    report = redact_bundle(src, out, spec, wf_version=wf_version())
+    if len(bundles) > 1 or engine != "local" or any(is_url(x) for x in (*bundles, out)):
+        # One bundle per worker (or Ray task) reads its screens in that process: no pools inside pools.
+        per_bundle = spec if engine == "local" and (jobs or 1) == 1 else dataclasses.replace(spec, jobs=1)
+        return _batch(bundles, out, BatchOptions(spec=per_bundle, at=run_time(), wf_version=wf_version(),
+                                                 jobs=jobs or 1, engine=engine, address=address), json)
+    src = Bundle.open(bundles[0])
+    report = redact_bundle(src, Path(out), spec, wf_version=wf_version())
     if json:
         print_json(report.to_json())
     else:
         _render(report)
     return int(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED)
+
+
+def _batch(bundles: list[str], out: str, opts: BatchOptions, json: bool) -> int:
+    def progress(r: BatchResult, done: int, total: int) -> None:
+        if r.error:
+            err.print(f"[red]{done}/{total} error[/] {escape(r.source)}: {escape(r.error)}")
+        else:
+            state = "[green]clean[/]" if r.ok else "[bold red]NOT clean[/] (proof failed)"
+            err.print(f"{done}/{total} {escape(r.source)} → {escape(r.out)}: {state}")
+
+    results = redact_all(bundles, out, opts, progress=None if json else progress)
+    if json:
+        print_json([msgspec.to_builtins(r) for r in results])
+    bad = [r for r in results if not r.ok]
+    if not json:
+        err.print(f"redacted {len(results) - len(bad)} of {len(results)} bundle(s) clean"
+                  + (f"; [red]{len(bad)} not[/]" if bad else ""))
+    return int(ExitCode.CHECK_FAILED if bad else ExitCode.OK)
 
 
 def _render(r: RedactReport) -> None:

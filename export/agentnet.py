@@ -10,36 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from wf.export.images import ImageRef
 from wf.export.steps import Episode
-from wf.export.writer import OutputFile, WriterConfig
+from wf.export.writer import JsonlWithImages
 
 JSONL = "agentnet.jsonl"
-IMAGES_DIR = "images"
 
 
-class AgentNetExport:
-    def __init__(self, cfg: WriterConfig) -> None:
-        self.cfg = cfg
-        self._fh = (cfg.out / JSONL).open("wb")
-        self._file = OutputFile(JSONL)
-        self._images = OutputFile(IMAGES_DIR + "/")
-        self._written: set[str] = set()
-
-    def _image(self, ref: ImageRef | None) -> str | None:
-        if ref is None:
-            return None
-        rel = f"{IMAGES_DIR}/{ref.name}"
-        if rel not in self._written:
-            dst = self.cfg.out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            data = ref.read()
-            dst.write_bytes(data)
-            self._written.add(rel)
-            self._images.bytes += len(data)
-        return rel
+class AgentNetExport(JsonlWithImages):
+    JSONL = JSONL
 
     def add(self, episode: Episode) -> None:
         traj: list[dict[str, Any]] = []
@@ -90,14 +68,4 @@ class AgentNetExport:
             "coords": episode.coords,
             "traj": traj,
         }
-        data = orjson.dumps(line) + b"\n"
-        self._fh.write(data)
-        self._file.bytes += len(data)
-        self._file.steps += len(episode.steps)
-        self._file.episodes += 1
-        self._images.episodes += 1
-        self._images.steps += len(episode.steps)
-
-    def close(self) -> list[OutputFile]:
-        self._fh.close()
-        return [self._file, self._images]
+        self.write_line(line, episode)

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from wf.export.adp import ADPExport
 from wf.export.agentnet import AgentNetExport
 from wf.export.osworld import OSWorldExport
 from wf.export.pyautogui import PyautoguiExport
 from wf.export.webdataset import WebDatasetExport
 from wf.export.writer import FormatWriter, WriterConfig
 
-FormatName = Literal["parquet", "webdataset", "agentnet", "osworld", "pyautogui"]
+FormatName = Literal["parquet", "webdataset", "agentnet", "osworld", "pyautogui", "adp"]
 FORMATS: tuple[FormatName, ...] = get_args(FormatName)
 
 
@@ -37,4 +38,5 @@ REGISTRY: dict[str, ExportFormat] = {f.name: f for f in (
     ExportFormat("agentnet", "unit", AgentNetExport),
     ExportFormat("osworld", "pixels", OSWorldExport),
     ExportFormat("pyautogui", "pixels", PyautoguiExport, images=False, program=True),
+    ExportFormat("adp", "unit", ADPExport),  # Agent Data Protocol: 0–1 coordinates, as its AgentNet data
 )}

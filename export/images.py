@@ -7,10 +7,12 @@ stays bounded by one row group.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import IO, Literal, get_args
 
 from PIL import Image
 
@@ -49,9 +51,10 @@ class ImageRef:
     width: int
     height: int
     ext: str
+    data: bytes | None = None  # the bytes themselves, when they travel to the writer (``--engine ray``)
 
     def read(self) -> bytes:
-        return Path(self.file).read_bytes()
+        return self.data if self.data is not None else Path(self.file).read_bytes()
 
 
 def check_spec(fmt: str | None, max_side: int | None) -> ImageSpec:
@@ -87,30 +90,48 @@ class ImagePreparer:
         if not src.is_file():
             raise BundleError(f"screen file {rel} is missing", path=self.bundle.path,
                               hint="run `wf validate` on this bundle")
-        digest = Path(rel).stem
-        ext = self.spec.ext
-        name = digest if crop is None else f"{digest}-{crop[0]}_{crop[1]}_{crop[2]}x{crop[3]}"
-        try:
-            with Image.open(src) as img:
-                if self.spec.as_is and crop is None:
-                    # Opening reads only the header: a cheap check that the file is the PNG it claims to be.
-                    if img.format != "PNG":
-                        raise BundleError(f"screen file {rel} is not a PNG", path=self.bundle.path)
-                    with src.open("rb") as fh:
-                        if fh.read(8) != _PNG_SIGNATURE:
-                            raise BundleError(f"screen file {rel} is not a PNG", path=self.bundle.path)
-                    return ImageRef(str(src), f"{self.episode_id}/{digest}.png", digest,
-                                    img.width, img.height, "png")
-                data, w, h = _reencode(img, self.spec, crop)
-        except BundleError:
-            raise
-        except Exception as exc:  # Pillow raises many types for a damaged image
-            raise BundleError(f"screen file {rel} cannot be decoded ({exc.__class__.__name__})",
-                              path=self.bundle.path, hint="run `wf validate` on this bundle") from None
+        def head() -> bytes:
+            with src.open("rb") as fh:
+                return fh.read(8)
+
+        ref, data = _prepare(src, head, rel, self.spec, self.episode_id, self.bundle.path, crop)
+        if data is None:
+            return ref
         self.tmpdir.mkdir(parents=True, exist_ok=True)
-        dst = self.tmpdir / f"{name}.{ext}"
+        dst = self.tmpdir / f"{ref.hash}.{ref.ext}"
         dst.write_bytes(data)
-        return ImageRef(str(dst), f"{self.episode_id}/{name}.{ext}", name, w, h, ext)
+        return dataclasses.replace(ref, file=str(dst))
+
+
+def prepare_bytes(stored: bytes, rel: str, spec: ImageSpec, episode_id: str, where: Path | str,
+                  crop: Crop | None = None) -> ImageRef:
+    """The exported image of a stored screen given as bytes (the Ray engine reads them on the node that
+    holds the bundle); the same checks, names and bytes as :class:`ImagePreparer`, carried in the ref."""
+    ref, data = _prepare(io.BytesIO(stored), lambda: stored[:8], rel, spec, episode_id, where, crop)
+    return dataclasses.replace(ref, data=stored if data is None else data)
+
+
+def _prepare(src: Path | IO[bytes], head: Callable[[], bytes], rel: str, spec: ImageSpec, episode_id: str,
+             where: Path | str, crop: Crop | None = None) -> tuple[ImageRef, bytes | None]:
+    """The ref of one screen and, when re-encoded (or cut to one monitor), its new bytes (None: the
+    stored file as it is)."""
+    digest = Path(rel).stem
+    name = digest if crop is None else f"{digest}-{crop[0]}_{crop[1]}_{crop[2]}x{crop[3]}"
+    try:
+        with Image.open(src) as img:
+            if spec.as_is and crop is None:
+                # Opening reads only the header: a cheap check that the file is the PNG it claims to be.
+                if img.format != "PNG" or head() != _PNG_SIGNATURE:
+                    raise BundleError(f"screen file {rel} is not a PNG", path=where)
+                return ImageRef(str(src) if isinstance(src, Path) else "", f"{episode_id}/{digest}.png",
+                                digest, img.width, img.height, "png"), None
+            data, w, h = _reencode(img, spec, crop)
+    except BundleError:
+        raise
+    except Exception as exc:  # Pillow raises many types for a damaged image
+        raise BundleError(f"screen file {rel} cannot be decoded ({exc.__class__.__name__})",
+                          path=where, hint="run `wf validate` on this bundle") from None
+    return ImageRef("", f"{episode_id}/{name}.{spec.ext}", name, w, h, spec.ext), data
 
 
 def _reencode(img: Image.Image, spec: ImageSpec, crop: Crop | None = None) -> tuple[bytes, int, int]:

@@ -174,6 +174,11 @@ def _json(obj: object) -> str | None:
     return None if obj is None else orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def step_row(ep: Episode, s: StepRow) -> dict[str, Any]:
+    """One step as a row of :data:`SCHEMA` (what ``wf.data.read_steps`` yields)."""
+    return _row(ep, s)[0]
+
+
 def _row(ep: Episode, s: StepRow) -> tuple[dict[str, Any], int]:
     pre, pre_n = _image(s.pre)
     post, post_n = _image(s.post)

@@ -8,6 +8,7 @@ reason, in ``manifest.json`` next to the files, bundles and step counts.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import shutil
 import tempfile
@@ -23,10 +24,12 @@ from wf.bundle.errors import BadInput, EnvironmentProblem, WfError
 from wf.bundle.paths import check_new_directory
 from wf.bundle.reader import Bundle
 from wf.curate.filters import Filters
-from wf.export.formats import FORMATS, REGISTRY
-from wf.export.images import check_spec
+from wf.export.formats import FORMATS, REGISTRY, ExportFormat
+from wf.export.images import ImageSpec, check_spec
 from wf.export.steps import CollectOptions, Episode, Filtered, Skipped, collect_episode, episode_id
 from wf.export.writer import MIB, OutputFile, WriterConfig
+from wf.scale.cluster import check_engine, require_ray
+from wf.scale.locations import destination, identity, is_url, local_path, localized, name_of, read_header
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -40,7 +43,7 @@ class ExportOptions:
     """Everything `wf export` was asked for; validated by :func:`export`."""
 
     format: str
-    out: Path
+    out: Path | str  # a directory, or a URL (file://, s3://…: written locally, then uploaded)
     coords: str | None = None
     include_dropped: bool = False
     shard_mb: float = DEFAULT_SHARD_MB
@@ -51,6 +54,8 @@ class ExportOptions:
     min_quality: float | None = None  # leave out demonstrations scoring below (wf.curate, docs/quality.md)
     drop_dead_steps: bool = False  # leave out steps that changed nothing on screen
     require_verified: bool = False  # only episodes whose last kept replay was verified (docs/export.md)
+    engine: str = "local"  # local: --jobs processes here; ray: a Ray Data pipeline (wf.export.ray_engine)
+    address: str | None = None  # the Ray cluster to join (None: a private local instance)
 
 
 class BundleEntry(msgspec.Struct, kw_only=True):
@@ -131,7 +136,16 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     if not bundles:
         raise BadInput("no bundles to export", hint="pass one or more bundle directories")
     filters = Filters(opts.min_quality, opts.drop_dead_steps)
-    out = _prepare_out(opts.out)
+    engine = check_engine(opts.engine, opts.address)
+    if engine == "ray":
+        require_ray()  # before anything is written
+    with destination(opts.out) as local_out:
+        return _export(bundles, opts, fmt, coords, spec, filters, engine, local_out, progress)
+
+
+def _export(bundles: Sequence[Path | str], opts: ExportOptions, fmt: ExportFormat, coords: str, spec: ImageSpec,
+            filters: Filters, engine: str, local_out: Path, progress: ProgressFn | None) -> Manifest:
+    out = _prepare_out(local_out)
     shard_bytes = max(int(opts.shard_mb * MIB), 1)
     copts = CollectOptions(coords=coords, include_dropped=opts.include_dropped, history=opts.history,
                            images=spec, want_images=fmt.images, want_program=fmt.program, filters=filters,
@@ -144,7 +158,7 @@ def export(bundles: Sequence[Path | str], opts: ExportOptions, progress: Progres
     steps = 0
     tmp = Path(tempfile.mkdtemp(prefix=".wf-export-", dir=out))
     try:
-        results = _collect(jobs, skipped, copts, tmp, opts.jobs)
+        results = _collect(jobs, skipped, copts, tmp, opts.jobs, engine, opts.address)
         writer = fmt.make(WriterConfig(out, shard_bytes))
         if progress:
             progress(0, len(bundles), 0)
@@ -203,21 +217,21 @@ def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]
     """Open every header here (cheap) so episode ids are unique and assigned in input order."""
     jobs: list[_Job] = []
     skipped: dict[int, Skipped] = {}
-    seen_paths: set[Path] = set()
+    seen_paths: set[str] = set()
     seen_ids: set[str] = set()
     for i, p in enumerate(bundles):
-        path = Path(p)
-        real = path.resolve()
+        real = identity(p)
         if real in seen_paths:
             skipped[i] = Skipped(str(p), "duplicate: this bundle was already given earlier in the list")
             continue
         seen_paths.add(real)
         try:
-            b = Bundle.open(path)
+            local = local_path(p)
+            header = Bundle.open(local).header if local is not None else read_header(str(p))
         except WfError as exc:
             skipped[i] = Skipped(str(p), exc.message)
             continue
-        base = eid = episode_id(b.path, b.header.started)
+        base = eid = episode_id(Path(name_of(p)) if local is None else local, header.started)
         n = 2
         while eid in seen_ids:
             eid = f"{base}-{n}"
@@ -227,9 +241,19 @@ def _plan(bundles: Sequence[Path | str]) -> tuple[list[_Job], dict[int, Skipped]
     return jobs, skipped
 
 
+def plan_jobs(bundles: Sequence[Path | str]) -> tuple[list[tuple[int, str, str]], dict[int, Skipped]]:
+    """``(index, path, episode id)`` per readable bundle (ids exactly as the export assigns them), and the
+    bundles skipped already, by index (for ``wf.data``)."""
+    jobs, skipped = _plan(bundles)
+    return [(j.index, j.path, j.episode_id) for j in jobs], skipped
+
+
 def _work(job: _Job, opts: CollectOptions, tmp: str) -> Episode | Skipped | Filtered:
     try:
-        return collect_episode(job.path, opts, tmp, job.episode_id)
+        # A bundle at a URL is downloaded next to its re-encoded images (removed once written).
+        with localized(job.path, Path(tmp) / job.episode_id / ".bundle") as local:
+            ep = collect_episode(str(local), opts, tmp, job.episode_id)
+        return dataclasses.replace(ep, bundle=job.path) if is_url(job.path) else ep  # Episode or Filtered
     except WfError as exc:
         return Skipped(job.path, exc.message)
     except Exception as exc:  # one broken bundle must not sink a batch of thousands; the reason is kept
@@ -242,7 +266,8 @@ def _work_indexed(args: tuple[_Job, CollectOptions, str]) -> tuple[int, Episode 
 
 
 def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions, tmp: Path,
-             workers: int) -> Iterator[Episode | Skipped | Filtered]:
+             workers: int, engine: str = "local", address: str | None = None
+             ) -> Iterator[Episode | Skipped | Filtered]:
     """Yield one result per input bundle, in input order, however the workers finish."""
     total = len(jobs) + len(skipped)
     ready: dict[int, Episode | Skipped | Filtered] = dict(skipped)
@@ -254,7 +279,13 @@ def _collect(jobs: list[_Job], skipped: dict[int, Skipped], opts: CollectOptions
             yield ready.pop(nxt)
             nxt += 1
 
-    if workers <= 1 or len(jobs) <= 1:
+    if engine == "ray":
+        from wf.export.ray_engine import run_ray  # Ray is loaded only when asked for
+
+        for index, result in run_ray([(j.index, j.path, j.episode_id) for j in jobs], opts, address):
+            ready[index] = result
+            yield from drain()
+    elif workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             ready[job.index] = _work(job, opts, str(tmp))
             yield from drain()

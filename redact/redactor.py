@@ -54,9 +54,10 @@ E = TypeVar("E", bound=Event)
 
 
 def redact_bundle(src: Bundle, out: Path, spec: RedactSpec, *, wf_version: str = "",
-                  engine: Callable[[], OcrEngine] = TesseractEngine) -> RedactReport:
+                  at: str | None = None, engine: Callable[[], OcrEngine] = TesseractEngine) -> RedactReport:
     """Write the redacted copy of ``src`` to ``out`` (new or empty directory) and prove the result.
 
+    ``at``: the time the header's ``redactions`` entry records (default: now); one batch gives one.
     ``engine`` makes the OCR engines (one per worker) when the screens are read.
     """
     _check_out(src.path, out)
@@ -65,7 +66,7 @@ def redact_bundle(src: Bundle, out: Path, spec: RedactSpec, *, wf_version: str =
     annotations = read_annotations(src)
     plan = plan_redaction(src, spec, scan, report, annotations)
     reader = _read_screens(src, spec, scan, plan, report, engine)
-    header = _new_header(src.header, spec, plan, scan, report, wf_version)
+    header = _new_header(src.header, spec, plan, scan, report, wf_version, at)
     new_index = _write(src, out, header, plan, report)
     if annotations is not None:
         write_annotations(src, out, annotations, plan, new_index, report)
@@ -106,7 +107,7 @@ def _check_out(src: Path, out: Path) -> None:
 
 
 def _new_header(h: Header, spec: RedactSpec, plan: Plan, scan: Scan, report: RedactReport,
-                wf_version: str) -> Header:
+                wf_version: str, at: str | None = None) -> Header:
     """The source header with its free text scrubbed and this run's entry in ``redactions``."""
     raw = to_dict(h)
     new = scrub_tree(raw, list(plan.literals), header_structure)
@@ -115,7 +116,7 @@ def _new_header(h: Header, spec: RedactSpec, plan: Plan, scan: Scan, report: Red
         report.texts_scrubbed += 1
     entry: dict[str, object] = {
         "by": "wf redact", "version": wf_version,
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "at": at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if spec.scrub:
         entry["scrub"] = {"patterns": spec.user_scrubs, "presets": list(spec.presets),

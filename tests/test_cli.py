@@ -44,7 +44,8 @@ def test_usage_error_is_exit_2_without_traceback(tmp_path: Path) -> None:
         assert "Traceback" not in res.stderr
 
 
-COMMANDS = ("record", "replay", "validate", "inspect", "annotate", "view", "redact", "export", "split", "config")
+COMMANDS = ("record", "replay", "verify", "validate", "inspect", "annotate", "view", "redact", "export", "split",
+            "config")
 
 
 def test_every_command_is_registered_explicitly() -> None:
@@ -115,7 +116,7 @@ def test_the_cli_choice_types_match_the_library() -> None:
 @pytest.mark.parametrize("args, bad, valid", [
     (["replay", "{bundle}", "--level", "fast"], "'fast'", "'events', 'actions'"),
     (["export", "{bundle}", "--format", "csv", "--out", "{tmp}/x"], "'csv'",
-     "'parquet', 'webdataset', 'agentnet', 'osworld', 'pyautogui'"),
+     "'parquet', 'webdataset', 'agentnet', 'osworld', 'pyautogui', 'adp'"),
     (["inspect", "{bundle}", "--pyautogui", "--coords", "inches"], "'inches'", "'pixels', 'unit', 'k1000'"),
     (["redact", "{bundle}", "--out", "{tmp}/r", "--scrub-preset", "all"], "'all'", "'secrets'"),
 ])

@@ -182,7 +182,7 @@ def export_rows(bundles: list[Path], out: Path, coords: str) -> list[dict]:
 
 def test_output_is_identical_whatever_the_number_of_jobs(tmp_path: Path) -> None:
     bundles = [synthetic_bundle(tmp_path / f"b{i}", 3 + i % 4, seed=i) for i in range(8)]
-    for fmt in ("parquet", "webdataset", "agentnet", "osworld"):
+    for fmt in ("parquet", "webdataset", "agentnet", "osworld", "adp"):
         one = export(bundles, ExportOptions(format=fmt, out=tmp_path / f"{fmt}1", jobs=1, shard_mb=0.05))
         two = export(bundles, ExportOptions(format=fmt, out=tmp_path / f"{fmt}2", jobs=2, shard_mb=0.05))
         assert one.steps == two.steps == sum(3 + i % 4 for i in range(8))

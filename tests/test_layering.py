@@ -1,7 +1,8 @@
 """The layers hold: every import of every product module, read from its source (function-local ones too).
 
-bundle ← recorder, replayer, export, redact, view ← cli. The bundle is the contract and imports nothing
-above it; the recorder never imports the replayer; nothing but the command line imports the command line.
+bundle ← scale ← recorder, replayer, export, redact, view ← data, cli. The bundle is the contract and imports
+nothing above it; wf.scale (Ray sessions, URLs) sits right above it and imports only the bundle; the recorder
+never imports the replayer; nothing but the command line imports the command line.
 curate (effects, quality, splitting) stands on the bundle alone; export, view and cli may use it.
 """
 
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PARTS = ("bundle", "cli", "curate", "export", "recorder", "redact", "replayer", "view")
-ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate")
+PARTS = ("bundle", "cli", "curate", "data", "export", "recorder", "redact", "replayer", "scale", "view")
+ABOVE_BUNDLE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate", "wf.scale",
+                "wf.data")
+ABOVE_SCALE = ("wf.recorder", "wf.replayer", "wf.export", "wf.redact", "wf.view", "wf.cli", "wf.curate", "wf.data")
 
 
 def module_name(path: Path, root: Path = REPO) -> str:
@@ -60,6 +63,8 @@ def violations(path: Path, root: Path = REPO) -> list[str]:
     for line, mod in imports(path, root):
         if within(me, ("wf.bundle",)) and within(mod, ABOVE_BUNDLE):
             why = "the bundle imports a layer above it"
+        elif within(me, ("wf.scale",)) and within(mod, ABOVE_SCALE):
+            why = "wf.scale sits below the parts that schedule work on it"
         elif within(me, ("wf.recorder",)) and within(mod, ("wf.replayer",)):
             why = "the recorder imports the replayer"
         elif within(me, ("wf.curate",)) and within(mod, ABOVE_BUNDLE) and not within(mod, ("wf.curate",)):
@@ -90,6 +95,7 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         "bundle/actions/bad.py": "from ...view import page\n",
         "recorder/bad.py": "import wf.replayer.plan\n",
         "view/bad.py": "from wf import cli\n",
+        "scale/bad.py": "def f():\n    from wf.export.stages import regroup\n",
         "replayer/fine.py": "from wf.recorder.input import InputCapture\nfrom wf.bundle import events\n",
         "curate/bad.py": "from wf.export.steps import Episode\n",
         "export/fine.py": "from wf.curate.quality import assess\n",
@@ -105,5 +111,6 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     assert "imports wf.view.page" in found["bundle/actions/bad.py"][-1]
     assert "the recorder imports the replayer" in found["recorder/bad.py"][0]
     assert "wf.view.bad imports wf.cli" in found["view/bad.py"][-1]
+    assert "wf.scale sits below" in found["scale/bad.py"][0]
     assert "curate stands on the bundle alone" in found["curate/bad.py"][0]
     assert found["replayer/fine.py"] == [] and found["cli/fine.py"] == [] and found["export/fine.py"] == []

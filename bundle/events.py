@@ -181,9 +181,15 @@ class PlatformInfo(msgspec.Struct, frozen=True):
     release: str = ""
     display: str = ""
     python: str = ""
-    # True when the X server is XWayland: only X clients' input and pixels were captured, not native
-    # Wayland windows' (`wf record --allow-xwayland`).
+    # True when recorded in a Wayland session through XWayland (`wf record --allow-xwayland`): only X clients'
+    # input was captured, not native Wayland windows', and XWayland's root-window screenshots are black.
     x_clients_only: bool = False
+
+
+# What `wf inspect`, `wf view` and the `wf export` manifest say about a bundle with platform.x_clients_only.
+X_CLIENTS_ONLY_NOTE = ("X clients only: recorded through XWayland in a Wayland session (--allow-xwayland); keys, "
+                       "clicks and pixels of native Wayland windows are not in it, and XWayland's screenshots "
+                       "of them are black (of the whole screen, under a rootless XWayland as GNOME and KDE run)")
 
 
 class WindowState(msgspec.Struct, frozen=True, kw_only=True):

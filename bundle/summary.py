@@ -7,7 +7,7 @@ from pathlib import Path
 
 import msgspec
 
-from wf.bundle.events import Event, Mark, Screen, Stop, Window
+from wf.bundle.events import X_CLIENTS_ONLY_NOTE, Event, Mark, Screen, Stop, Window
 from wf.bundle.reader import Bundle
 
 
@@ -34,6 +34,8 @@ class Summary(msgspec.Struct, kw_only=True):
     stopped: str | None
     dropped: int
     warnings: list[str]
+    platform: dict[str, object] = msgspec.field(default_factory=dict)  # the header's platform
+    x_clients_only: bool = False  # recorded through XWayland (--allow-xwayland): native Wayland windows missing
 
 
 def disk_bytes(root: Path) -> int:
@@ -79,5 +81,7 @@ def summarize(bundle: Bundle) -> Summary:
         windows=list(titles),
         stopped=stop.reason if stop else None,
         dropped=stop.dropped if stop else 0,
-        warnings=list(bundle.warnings),
+        warnings=list(bundle.warnings) + ([X_CLIENTS_ONLY_NOTE] if h.platform.x_clients_only else []),
+        platform=msgspec.to_builtins(h.platform),
+        x_clients_only=h.platform.x_clients_only,
     )

@@ -16,7 +16,7 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # validation found a defect, or a replay's fidelity verdict failed
     BAD_INPUT = 2  # bad usage, or an unreadable / malformed bundle
-    ENVIRONMENT = 3  # no display, a missing tool, an unwritable or full disk
+    ENVIRONMENT = 3  # no display, a missing tool, an unwritable or full disk, a Wayland session
     UNVERIFIED = 4  # a replay ran and nothing failed, but its evidence does not cover every step
     INTERNAL_ERROR = 70  # a bug in wf (EX_SOFTWARE of sysexits.h)
     INTERRUPTED = 130  # Ctrl+C (128 + SIGINT), or replay stopped because somebody else used the pointer
@@ -24,8 +24,8 @@ class ExitCode(IntEnum):
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok · 1 check failed (validation or fidelity) · 2 bad usage or bad input · "
-    "3 environment problem (no display, missing tool, disk) · 4 replay unverified (nothing failed, not every "
-    "step checked) · 130 interrupted · 70 internal error (a bug)."
+    "3 environment problem (no display, missing tool, disk, Wayland session) · 4 replay unverified (nothing "
+    "failed, not every step checked) · 130 interrupted · 70 internal error (a bug)."
 )
 
 

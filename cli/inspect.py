@@ -183,6 +183,16 @@ def render_actions(b: Bundle, steps: list[Action], ann: Annotations | None = Non
     out.print(t)
 
 
+def platform_row(s: Summary) -> str:
+    p = s.platform
+    text = escape(" ".join(str(p[k]) for k in ("system", "release") if p.get(k)) or "—")
+    if p.get("display"):
+        text += escape(f" · {p['display']}")
+    if s.x_clients_only:
+        text += " · [bold yellow]X clients only[/] (XWayland: native Wayland windows not recorded)"
+    return text
+
+
 def render(s: Summary, ann: Annotations | None = None, kept: KeptReplay | None = None) -> None:
     t = Table(title=f"wf bundle {escape(s.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
@@ -191,6 +201,7 @@ def render(s: Summary, ann: Annotations | None = None, kept: KeptReplay | None =
     t.add_row("started", s.started)
     t.add_row("duration", f"{s.duration:.3f} s")
     t.add_row("screen", f"{s.screen['width']}×{s.screen['height']}")
+    t.add_row("platform", platform_row(s))
     t.add_row("task", escape(s.task or "—"))
     if s.launch:
         t.add_row("launch", escape(s.launch))

@@ -33,9 +33,13 @@ grabbed and its keys are redacted. Recording stops cleanly when the disk has les
 left. Defaults for --fps, the hotkeys and exclusions come from
 ~/.config/wf/config.toml when it exists; options given here win.
 
+In a Wayland session (XDG_SESSION_TYPE=wayland, WAYLAND_DISPLAY set, or an X server that is XWayland) wf
+refuses to record (exit 3): through XWayland it reaches only X clients, and XWayland's screenshots of
+Wayland windows are black. --allow-xwayland records the X clients anyway; the bundle says "X clients only".
+
 Exit status 0 when the recording finished cleanly (also on Ctrl+C), 1 when input events were dropped,
-2 for bad usage (OUT not empty), 3 for environment problems (no display, no RECORD extension, disk full:
-what was recorded up to then stays a valid bundle)."""
+2 for bad usage (OUT not empty), 3 for environment problems (no display, no RECORD extension, a Wayland
+session, disk full: what was recorded up to then stays a valid bundle)."""
 
 
 def command(
@@ -67,6 +71,9 @@ def command(
                                         f"(default {DEFAULT_MIN_FREE_MB:g})."),
     no_default_exclusions: bool = typer.Option(False, "--no-default-exclusions",
                                                help="Record secret prompts too (skip the built-in exclusion list)."),
+    allow_xwayland: bool = typer.Option(False, "--allow-xwayland",
+                                        help="In a Wayland session, record the X clients (through XWayland) "
+                                             "anyway; the bundle is marked 'X clients only'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No start notice or live status (CI)."),
     ready_file: Path | None = typer.Option(None, "--ready-file",
                                            help="Create this file once input is being captured (for scripts)."),
@@ -79,7 +86,7 @@ def command(
                          stop_key=stop_key or cfg.hotkeys.stop, pause_key=pause_key or cfg.hotkeys.pause,
                          mark_key=mark_key or cfg.hotkeys.mark, exclude_window=list(patterns),
                          mask_window=list(mask_window), capture=capture, min_free_mb=min_free,
-                         config=str(cfg.source) if cfg.source else None)
+                         config=str(cfg.source) if cfg.source else None, allow_xwayland=allow_xwayland)
     settings = check_options(opts)
     exclusions = cfg.describe_exclusions(exclude_window, use_defaults=use_defaults)
     live: Live | None = None
@@ -91,6 +98,8 @@ def command(
                 ready_file.write_text(f"{rec.settings.out}\n")
             except OSError as exc:
                 warn(f"cannot write --ready-file {ready_file}: {exc.strerror}")
+        if rec.x_clients_only:  # shown even with --quiet: the bundle is not the whole desktop
+            warn(escape(x_clients_notice(rec)))
         if quiet:
             return
         err.print(escape(describe_capture(rec.settings, exclusions=exclusions)))
@@ -125,6 +134,13 @@ def command(
         return int(ExitCode.CHECK_FAILED)
     sys.stderr.flush()
     return 0
+
+
+def x_clients_notice(rec: Recorder) -> str:
+    seen = ", ".join(rec.session.details())
+    return (f"Wayland session ({seen}), recording anyway (--allow-xwayland): X clients only — keys, clicks "
+            "and pixels of native Wayland windows are not recorded, and XWayland's screenshots of them are "
+            "black; the bundle is marked 'X clients only'")
 
 
 def _status_line(st: Status) -> Text:

@@ -35,7 +35,9 @@ The verdict is one of three: verified (every action step's effect was observed a
 agrees: exit 0), failed (a check failed; the first failing step is named: exit 1), unverified (nothing
 failed, but some steps could not be checked, each listed with why: exit 4, or 0 with --allow-unverified).
 The summary and the JSON give the coverage: the share of action steps whose effect was checked. The report
-is kept in the bundle under replays/ (unless --no-save). Exit 3 when there is no display (use --xvfb).
+is kept in the bundle under replays/ (unless --no-save). Exit 3 when there is no display (use --xvfb), and
+when the live display belongs to a Wayland session: XTest through XWayland drives X clients only (use
+--xvfb, an X11 session, or --allow-xwayland to replay onto the X clients anyway).
 CI: `wf replay BUNDLE --xvfb --json > report.json`."""
 
 
@@ -122,6 +124,9 @@ def command(
                                   ] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="Do not keep the report in the bundle's replays/."
                                           )] = False,
+    allow_xwayland: Annotated[bool, typer.Option("--allow-xwayland", help="Replay onto the live display of a "
+                                                 "Wayland session anyway (XTest reaches X clients only).")
+                              ] = False,
     anchor: Annotated[AnchorMode, typer.Option("--anchor", help="window: pointer events inside a recorded window "
                                                "follow that window to where it is now; screen: the recorded "
                                                "screen coordinates.")] = "window",
@@ -147,7 +152,7 @@ def command(
     opts = ReplayOptions(level=level, speed=speed, max_gap=max_gap, sync=sync, sync_timeout=sync_timeout,
                          xvfb=xvfb, launch=launch, scale=scale, thresholds=thresholds, first=first, last=last,
                          screens_dir=screens_dir, ignore=regions, halt_on_divergence=halt_on_divergence,
-                         anchor=anchor)
+                         anchor=anchor, allow_xwayland=allow_xwayland)
     at, replayed_events = now_stamp(), events_hash(b)
     result = replay(b, opts, log=lambda m: err.print(f"[dim]wf replay: {escape(m)}[/]"))
     data = build_report(bundle, result, opts, report, at=at, events_hash=replayed_events)

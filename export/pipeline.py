@@ -71,6 +71,8 @@ class BundleEntry(msgspec.Struct, kw_only=True):
     dead_dropped: list[int] = msgspec.field(default_factory=list)  # steps --drop-dead-steps left out
     verdict: str = "unreplayed"  # of the bundle's last kept replay (docs/export.md)
     coverage: float | None = None
+    # platform.x_clients_only: recorded through XWayland (--allow-xwayland), native Wayland windows missing
+    x_clients_only: bool = False
 
 
 class FilteredEntry(msgspec.Struct, kw_only=True):
@@ -305,7 +307,8 @@ def _entry(ep: Episode) -> BundleEntry:
     return BundleEntry(path=ep.bundle, episode_id=ep.episode_id, steps=len(ep.steps),
                        actions=ep.actions_total, dropped=ep.dropped, instruction=ep.instruction,
                        outcome=ep.outcome, warnings=list(ep.warnings), quality_score=ep.quality_score,
-                       dead_dropped=list(ep.dead_dropped), verdict=ep.verdict, coverage=ep.coverage)
+                       dead_dropped=list(ep.dead_dropped), verdict=ep.verdict, coverage=ep.coverage,
+                       x_clients_only=ep.x_clients_only)
 
 
 def _file(f: OutputFile) -> FileEntry:

@@ -17,6 +17,7 @@ import xxhash
 
 from wf.bundle.actions import Action, to_coord, to_pyautogui_program
 from wf.bundle.annotation_log import load_annotations
+from wf.bundle.events import X_CLIENTS_ONLY_NOTE
 from wf.bundle.reader import Bundle
 from wf.bundle.replay_store import replay_evidence
 from wf.curate.filters import Filters
@@ -94,6 +95,7 @@ class Episode:
     quality_score: float | None = None
     quality_components: dict[str, float | None] | None = None
     dead_dropped: tuple[int, ...] = ()
+    x_clients_only: bool = False  # the header's platform.x_clients_only: recorded through XWayland
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,14 +190,15 @@ def collect_episode(path: str, opts: CollectOptions, tmpdir: str, eid: str | Non
                 and a.index not in dead_dropped]
         program = to_pyautogui_program(kept, header, coords=opts.coords)
     instruction = ann.task if ann.task is not None else header.task
+    x_clients_warning = (X_CLIENTS_ONLY_NOTE,) if header.platform.x_clients_only else ()
     return Episode(
         episode_id=eid, bundle=str(bundle.path), name=bundle.path.name, started=header.started,
         instruction=instruction, outcome=ann.outcome, tags=tuple(ann.tags),
         quality=ann.quality, screen=size, coords=opts.coords, steps=tuple(rows),
         actions_total=len(actions), dropped=dropped, program=program,
-        warnings=tuple(bundle.warnings) + tuple(ann.warnings), verdict=verdict, coverage=coverage,
+        warnings=tuple(bundle.warnings) + tuple(ann.warnings) + x_clients_warning, verdict=verdict, coverage=coverage,
         quality_score=quality.score, quality_components=dict(quality.components),
-        dead_dropped=tuple(sorted(dead_dropped)),
+        dead_dropped=tuple(sorted(dead_dropped)), x_clients_only=header.platform.x_clients_only,
     )
 
 

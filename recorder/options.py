@@ -47,6 +47,8 @@ class RecordOptions:
     min_free_mb: float = DEFAULT_MIN_FREE_MB  # the disk floor
     config: str | None = None  # the config file the defaults came from, recorded in the header
     display: str | None = None  # default: $DISPLAY
+    # Record in a Wayland session anyway (X clients only, and the header says so); refused otherwise.
+    allow_xwayland: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,12 @@ def _launch_argv(cmd: str | None) -> list[str] | None:
 
 
 def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeometry, started: str,
-                 capture: dict[str, object], start: StartState | None = None) -> Header:
-    """The bundle's first line; ``display`` names the desktop (``x11 :99``), ``capture`` how its sources work."""
+                 capture: dict[str, object], start: StartState | None = None,
+                 x_clients_only: bool = False) -> Header:
+    """The bundle's first line; ``display`` names the desktop (``x11 :99``), ``capture`` how its sources work.
+
+    ``x_clients_only``: the desktop is a Wayland session recorded through XWayland (``--allow-xwayland``).
+    """
     opts, hk = settings.options, settings.hotkeys
     options: dict[str, object] = {
         "fps": opts.fps,
@@ -133,7 +139,7 @@ def build_header(settings: RecordSettings, *, display: str, geometry: ScreenGeom
         format="wf-bundle", version=FORMAT_VERSION, minor=FORMAT_MINOR, started=started, start=start,
         recorder=RecorderInfo(name="wf", version=wf_version(), options=options),
         platform=PlatformInfo(system=platform.system(), release=platform.release(), display=display,
-                              python=platform.python_version()),
+                              python=platform.python_version(), x_clients_only=x_clients_only),
         screen=geometry, task=opts.task, launch=opts.launch,
     )
 

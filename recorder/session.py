@@ -27,6 +27,7 @@ from wf.recorder.memory import Trimmer, keep_big_buffers_out_of_the_heap
 from wf.recorder.merge import Merger, StopFlag
 from wf.recorder.options import RecordSettings, build_header
 from wf.recorder.sources import Connect, Desktop, Sources
+from wf.recorder.wayland import SessionCheck
 
 LOOP_INTERVAL = 0.03  # writer loop period while there is something to write
 IDLE_INTERVAL = 0.1  # ... and while nothing is held (idle cost; the kill -9 loss bound stays < 0.5 s)
@@ -86,9 +87,15 @@ class Recorder:
         self._proc: subprocess.Popen[bytes] | None = None
         self._disk = DiskFloor(settings.out, settings.options.min_free_mb)
         self._trim = Trimmer()
+        self.session = SessionCheck(())  # set by run(): what the desktop said about Wayland
 
     def request_stop(self, reason: str) -> None:
         self.stop_flag.request(reason)
+
+    @property
+    def x_clients_only(self) -> bool:
+        """A Wayland session recorded anyway (--allow-xwayland): the bundle holds only X clients."""
+        return self.session.wayland
 
     @property
     def stopping(self) -> bool:
@@ -99,6 +106,7 @@ class Recorder:
         self._disk.check_start()
         keep_big_buffers_out_of_the_heap()
         desktop = self.connect(self.settings.options.display)
+        self._check_session(desktop)
         restore = self._install_signals()
         try:
             self._launch(desktop)
@@ -107,6 +115,13 @@ class Recorder:
             restore()
 
     # -- setup ------------------------------------------------------------------------------------
+
+    def _check_session(self, desktop: Desktop) -> None:
+        """A Wayland session is refused (exit 3, before the bundle exists) unless --allow-xwayland."""
+        check = desktop.session
+        if check.wayland and not self.settings.options.allow_xwayland:
+            raise check.refusal("record")
+        self.session = check
 
     def _install_signals(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():
@@ -160,7 +175,8 @@ class Recorder:
             # capture starts (the header holds it, so the bundle is created only now).
             start = sources.read_start()
             header = build_header(self.settings, display=desktop.name, geometry=desktop.geometry,
-                                  started=started, capture=sources.header_options, start=start)
+                                  started=started, capture=sources.header_options, start=start,
+                                  x_clients_only=self.x_clients_only)
             writer = BundleWriter(self.settings.out, header, flush_interval=FLUSH_INTERVAL)
         except BaseException:
             sources.frames.stop()

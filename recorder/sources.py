@@ -17,6 +17,7 @@ from wf.bundle.events import Event, ScreenGeometry, StartState
 from wf.recorder.focus import FocusChange
 from wf.recorder.frames import Encoded, Frame
 from wf.recorder.options import RecordSettings
+from wf.recorder.wayland import SessionCheck
 
 
 class FrameHistory(Protocol):
@@ -124,6 +125,7 @@ class Desktop(Protocol):
 
     name: str  # for the header's platform.display, e.g. "x11 :99"
     geometry: ScreenGeometry
+    session: SessionCheck  # whether this is a Wayland session (wf.recorder.wayland): refused or X clients only
 
     def app_env(self) -> dict[str, str]:
         """The environment for the program started with --launch."""

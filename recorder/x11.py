@@ -20,6 +20,7 @@ from wf.recorder.options import RecordSettings
 from wf.recorder.screens import FrameEncoder, ScreenCapture
 from wf.recorder.sources import Sources
 from wf.recorder.startstate import read_start_state
+from wf.recorder.wayland import SessionCheck, check_session
 from wf.recorder.windows import WindowTracker
 
 # Memory bound of the frame ring: the oldest picture plus the tiles later frames changed (8 MB + 16 MB at
@@ -30,10 +31,11 @@ RING_BYTES = 24 << 20
 class X11Desktop:
     """An X display that can be opened, offers RECORD and has a known geometry."""
 
-    def __init__(self, display: str, geometry: ScreenGeometry) -> None:
+    def __init__(self, display: str, geometry: ScreenGeometry, session: SessionCheck | None = None) -> None:
         self.display = display
         self.name = f"x11 {display}"
         self.geometry = geometry
+        self.session = session if session is not None else SessionCheck(())
 
     def app_env(self) -> dict[str, str]:
         return dict(os.environ, DISPLAY=self.display)
@@ -71,10 +73,14 @@ class X11Desktop:
 
 
 def connect(display: str | None) -> X11Desktop:
-    """The X display ``display`` (default $DISPLAY), checked; EnvironmentProblem with a hint otherwise."""
+    """The X display ``display`` (default $DISPLAY), checked; EnvironmentProblem with a hint otherwise.
+
+    Its ``session`` says whether it is a Wayland session's XWayland (the environment or the server itself):
+    the recorder refuses that unless --allow-xwayland.
+    """
     name = display_name(display)
     check_x_server(name)
-    return X11Desktop(name, screen_geometry(name))
+    return X11Desktop(name, screen_geometry(name), check_session(os.environ, name))
 
 
 def display_name(display: str | None) -> str:
@@ -82,7 +88,8 @@ def display_name(display: str | None) -> str:
     if not name:
         if os.environ.get("WAYLAND_DISPLAY"):
             raise EnvironmentProblem("Wayland session without an X display: wf records X11 only",
-                                     hint="run under XWayland (DISPLAY set) or an X11 session")
+                                     hint="log into an X11 session, or set DISPLAY to its XWayland and pass "
+                                          "--allow-xwayland to record X clients only")
         raise EnvironmentProblem("no X display: DISPLAY is not set",
                                  hint="run inside an X11 session, or start one with `Xvfb :99 & export DISPLAY=:99`")
     return name

@@ -8,12 +8,13 @@ import shlex
 import signal
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from Xlib import display as xdisplay
 from Xlib import error as xerror
 
 from wf.bundle.errors import BadInput, EnvironmentProblem
+from wf.recorder.wayland import SessionCheck, check_session
 from wf.replayer.options import ScaleMode
 from wf.replayer.xvfb import VirtualDisplay
 
@@ -26,16 +27,24 @@ class Target:
     width: int
     height: int
     private: bool  # a private Xvfb: nobody else can touch it, so no unexpected-input guard
+    session: SessionCheck = field(default_factory=lambda: SessionCheck(()))  # Wayland? (live display only)
+
+    @property
+    def x_clients_only(self) -> bool:
+        """A Wayland session's XWayland, replayed onto anyway (--allow-xwayland)."""
+        return self.session.wayland
 
 
 LastResort = Callable[[Callable[[], object]], None]  # registers what a forced exit must still do
 
 
 def open_target(recorded: tuple[int, int], *, xvfb: bool, stack: contextlib.ExitStack,
-                last_resort: LastResort = lambda _fn: None) -> Target:
+                last_resort: LastResort = lambda _fn: None, allow_xwayland: bool = False) -> Target:
     """Start a private Xvfb of the recorded size, or use $DISPLAY; exit 3 with a hint if there is none.
 
-    ``last_resort`` is handed what a forced exit (the stop watchdog) must still do: end the Xvfb.
+    A live display in a Wayland session is refused (exit 3) unless ``allow_xwayland``: XTest there drives X
+    clients only. A private Xvfb is never a Wayland session. ``last_resort`` is handed what a forced exit
+    (the stop watchdog) must still do: end the Xvfb.
     """
     if xvfb:
         vd = VirtualDisplay(width=recorded[0], height=recorded[1]).start()
@@ -50,7 +59,12 @@ def open_target(recorded: tuple[int, int], *, xvfb: bool, stack: contextlib.Exit
             raise EnvironmentProblem("no X display to replay into (DISPLAY is not set)",
                                      hint="run inside an X11 session, or pass --xvfb for a private virtual display")
     width, height = display_size(name)
-    return Target(name, width, height, private=xvfb)
+    if xvfb:
+        return Target(name, width, height, private=True)
+    session = check_session(os.environ, name)
+    if session.wayland and not allow_xwayland:
+        raise session.refusal("replay")
+    return Target(name, width, height, private=False, session=session)
 
 
 def display_size(name: str) -> tuple[int, int]:

@@ -33,3 +33,4 @@ class ReplayOptions:
     ignore: list[Box] = field(default_factory=list)  # dynamic screen regions (x, y, w, h), from --ignore-region
     halt_on_divergence: bool = False  # stop at the first step whose effect did not happen
     anchor: AnchorMode = "window"  # pointer events relative to their recorded window's live geometry
+    allow_xwayland: bool = False  # replay onto a Wayland session's XWayland anyway (X clients only)

@@ -108,7 +108,13 @@ def _replay(bundle: Bundle, opts: ReplayOptions, log: Callable[[str], None], sto
     expected = in_range(expectations(events, actions, opts.level), opts)
     volatile = volatile_regions(events, start)
     with contextlib.ExitStack() as stack:
-        target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack, last_resort=stopper.on_hard_stop)
+        target = open_target(recorded_size, xvfb=opts.xvfb, stack=stack, last_resort=stopper.on_hard_stop,
+                             allow_xwayland=opts.allow_xwayland)
+        if target.x_clients_only:
+            warnings.append(f"replayed onto a Wayland session's XWayland ({', '.join(target.session.details())}; "
+                            "--allow-xwayland): only X clients got the input, and XWayland's screenshots of "
+                            "Wayland windows are black")
+            log("Wayland session (--allow-xwayland): driving X clients only")
         guard = InputGuard(target.name)
         stopper.on_hard_stop(guard.release)
         stack.callback(let_go, guard, stopper)

@@ -66,7 +66,9 @@ class VirtualDisplay:
         """The process environment with DISPLAY pointing here (and no Wayland)."""
         env = dict(os.environ)
         env["DISPLAY"] = self.display
+        # A private X server is no Wayland session, whatever the caller's session is (wf.recorder.wayland).
         env.pop("WAYLAND_DISPLAY", None)
+        env.pop("XDG_SESSION_TYPE", None)
         return env
 
     def stop(self) -> None:

@@ -345,6 +345,7 @@ def test_no_display_is_an_environment_problem(tmp_path: Path) -> None:
     assert "DISPLAY" in res.stderr and "hint" in res.stderr and "Traceback" not in res.stderr
     res = wf("record", tmp_path / "w", "--duration", "1", env={**env, "WAYLAND_DISPLAY": "wayland-0"})
     assert res.returncode == 3 and "Wayland" in res.stderr and "XWayland" in res.stderr
+    assert "X11 session" in res.stderr and "--allow-xwayland" in res.stderr  # the two ways out, as the guard's
     env["DISPLAY"] = ":987"  # nothing listens there
     res = wf("record", tmp_path / "c", "--duration", "1", env=env)
     assert res.returncode == 3 and "Traceback" not in res.stderr, res.stderr

@@ -27,6 +27,7 @@ from wf.recorder.options import RecordOptions, check_options
 from wf.recorder.screens import encode_frame
 from wf.recorder.session import Recorder
 from wf.recorder.sources import Sources
+from wf.recorder.wayland import SessionCheck, assess
 
 HOTKEYS = {"stop": Hotkey.parse("ctrl+alt+shift+s"), "pause": Hotkey.parse("ctrl+alt+shift+p"),
            "mark": Hotkey.parse("ctrl+alt+shift+m")}
@@ -327,6 +328,7 @@ class ScriptedListener(ScriptedInput):
 class ScriptedDesktop:
     name = "scripted"
     geometry = ScreenGeometry(width=2, height=2, monitors=[])
+    session = SessionCheck(())  # not a Wayland session
 
     def app_env(self) -> dict[str, str]:
         return {}
@@ -346,11 +348,28 @@ def test_recorder_orchestrates_injected_sources_to_a_valid_bundle(tmp_path: Path
     result = rec.run()
     assert ready.is_set() and result.error is None and result.reason == "duration"
     b = Bundle.open(tmp_path / "b")
-    assert b.header.platform.display == "scripted"
+    assert b.header.platform.display == "scripted" and b.header.platform.x_clients_only is False
     kinds = [(type(e).__name__, getattr(e, "reason", None)) for e in b.events()]
     assert kinds == [("Screen", "start"), ("Window", None), ("Screen", "pre"), ("MouseDown", None),
                      ("MouseUp", None), ("Screen", "stop"), ("Stop", "duration")]
     assert result.events == len(kinds)  # every line after the header, the stop line included
+
+
+class WaylandDesktop(ScriptedDesktop):
+    session = assess({"WAYLAND_DISPLAY": "wayland-0"})
+
+
+def test_a_wayland_desktop_is_refused_before_the_bundle_exists_unless_allowed(tmp_path: Path) -> None:
+    from wf.bundle.errors import EnvironmentProblem
+
+    settings = check_options(RecordOptions(out=tmp_path / "b", duration=0.2))
+    with pytest.raises(EnvironmentProblem, match="Wayland session"):
+        Recorder(settings, connect=lambda _display: WaylandDesktop()).run()
+    assert not (tmp_path / "b").exists()
+    allowed = check_options(RecordOptions(out=tmp_path / "b", duration=0.2, allow_xwayland=True))
+    rec = Recorder(allowed, connect=lambda _display: WaylandDesktop())
+    assert rec.run().error is None and rec.x_clients_only
+    assert Bundle.open(tmp_path / "b").header.platform.x_clients_only is True
 
 
 @pytest.mark.parametrize("fps", [0, 61])

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from PIL import Image
 
 from wf.bundle.errors import BadInput, EnvironmentProblem
+from wf.bundle.events import X_CLIENTS_ONLY_NOTE
 from wf.bundle.reader import Bundle
 from wf.bundle.replay_store import last_replay
 from wf.curate.quality import assess
@@ -295,6 +296,9 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
         "screen": {"w": h.screen.width, "h": h.screen.height, "scale": h.screen.scale},
         "recorder": f"{h.recorder.name} {h.recorder.version}",
         "platform": f"{h.platform.system} {h.platform.release}".strip(),
+        "display": h.platform.display,
+        # Recorded through XWayland (--allow-xwayland): the page says so in a banner (X_CLIENTS_ONLY_NOTE).
+        "x_clients_only": h.platform.x_clients_only,
         "launch": h.launch,
         "stopped": facts.stopped,
         "episode": episode,
@@ -342,6 +346,7 @@ def render_view(bundle_path: Path, *, out: Path | None = None, report_path: Path
     html = _template().render(
         title=data["meta"]["task"] or data["meta"]["bundle"],
         meta=data["meta"],
+        x_clients_note=X_CLIENTS_ONLY_NOTE,
         report=data["report"],
         quality=data["quality"],
         step_count=len(data["steps"]),

@@ -11,7 +11,7 @@ import pytest
 from actionkit import Stream
 from xrig import wf
 
-from wf.bundle.actions import Action, Thresholds, reduce_events
+from wf.bundle.actions import Action, Thresholds, load_actions
 from wf.bundle.errors import BadInput
 from wf.bundle.events import (
     Header,
@@ -392,4 +392,4 @@ def test_quality_json_on_the_command_line() -> None:
 
 def test_reduction_is_unchanged_by_the_tap(tmp_path: Path) -> None:
     b = marked_bundle(tmp_path / "rec")
-    assert assess(b).actions == reduce_events(b.events(), Thresholds())
+    assert assess(b).actions == load_actions(b, Thresholds())  # the same steps, each with its monitor

@@ -49,7 +49,11 @@ def test_a_typing_session_replayed_into_a_different_app_fails(new_display: Calla
     # The start checkpoint counts: the wrong app is caught before the first event, and every step after.
     start = [f for f in rep["verdict"]["failures"] if f["check"] == "screen" and f["message"].startswith("start")]
     assert start, rep["verdict"]["failures"]
-    assert {s["status"] for s in rep["steps"]} == {"differs"}
+    # The recorded window is not on the display: a named failure at step 0, and no step is replayed
+    # beside it (window-anchored replay never clicks at the recorded pixel of a missing window).
+    window = [f for f in rep["verdict"]["failures"] if f["check"] == "window"]
+    assert window and window[0]["step"] == 0 and "'wf fixture'" in window[0]["message"], rep["verdict"]["failures"]
+    assert {(s["status"], s["why"]) for s in rep["steps"]} == {("unchecked", "not replayed")}
     assert rep["verdict"]["first_failed_step"] == 0
     assert "FAILED" in res.stderr
 
@@ -186,7 +190,8 @@ def test_kept_replays_inspect_and_no_save(new_display: Callable[..., Display], t
                    replay_state=tmp_path / "rep.json")
     assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--report", tmp_path / "r.json").returncode == 0
     assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o600  # it holds what was typed, like the bundle
-    assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", "").returncode == FAILED  # no app
+    # No app, and screen coordinates (a missing window would stop the replay before its step): step 0 differs.
+    assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--launch", "", "--anchor", "screen").returncode == FAILED
     assert wf("replay", tmp_path / "b", "--xvfb", *LOADED, "--no-save").returncode == 0
     kept = sorted((tmp_path / "b" / "replays").iterdir())
     assert len(kept) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in kept)

@@ -33,7 +33,7 @@ from wf.bundle.events import X_CLIENTS_ONLY_NOTE
 from wf.bundle.reader import Bundle
 from wf.bundle.replay_store import last_replay
 from wf.curate.quality import assess
-from wf.view.report import CheckpointView, Point, ReportView, diff_png, load_report
+from wf.view.report import CheckpointView, Point, ReportView, diff_png, load_report, screen_file
 from wf.view.signal import effect_json, quality_json
 from wf.view.steps import ScreenInfo, load_step_annotations, scan_stream, step_json, timeline
 
@@ -140,15 +140,6 @@ def _write_private(path: Path, data: bytes) -> None:
             os.close(fd)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write {path}: {exc.strerror}", hint="choose a writable --out") from None
-
-
-def _screen_file(bundle: Bundle, rel: str | None) -> Path | None:
-    if not rel:
-        return None
-    try:
-        return bundle.screen_path(rel)
-    except BadInput:
-        return None
 
 
 def _checkpoint_rank(cp: CheckpointView) -> tuple[int, float]:
@@ -278,8 +269,8 @@ def build_page_data(bundle: Bundle, images: _Images, report: ReportView | None,
     steps = []
     for a, effect, win in zip(actions, assessed.effects, assessed.windows, strict=True):
         s = step_json(a)
-        s["pre"] = images.add_file(_screen_file(bundle, s["pre"]), facts.screens.get(s["pre"] or ""))
-        s["post"] = images.add_file(_screen_file(bundle, s["post"]), facts.screens.get(s["post"] or ""))
+        s["pre"] = images.add_file(screen_file(bundle, s["pre"]), facts.screens.get(s["pre"] or ""))
+        s["post"] = images.add_file(screen_file(bundle, s["post"]), facts.screens.get(s["post"] or ""))
         s["ann"] = step_ann.get(s["i"])
         s["chk"] = None
         s["fx"] = effect_json(effect)

@@ -93,7 +93,7 @@ class ReportView:
         return self.status
 
 
-def _screen(bundle: Bundle, rel: str | None) -> Path | None:
+def screen_file(bundle: Bundle, rel: str | None) -> Path | None:
     """A recorded screen the report names, inside the bundle (anything else is not shown)."""
     if not rel:
         return None
@@ -112,7 +112,7 @@ def load_report(path: Path, bundle: Bundle) -> ReportView:
                       pointer_limit=rep.verdict.thresholds.pointer_px, status=outcome(rep),
                       coverage=rep.verdict.coverage.percent if rep.verdict.coverage else None)
     view.effects = [EffectView(step=e.step, status=e.status, why=e.why, screen=e.screen, input=e.input,
-                               input_why=e.input_why, recorded=_screen(bundle, e.recorded),
+                               input_why=e.input_why, recorded=screen_file(bundle, e.recorded),
                                replayed=(report_dir / e.replayed).resolve() if e.replayed else None,
                                differing=e.differing, bbox=e.bbox, waited=e.waited)
                     for e in rep.steps if e.counted]
@@ -124,7 +124,7 @@ def load_report(path: Path, bundle: Bundle) -> ReportView:
         where = f"step {c.step}" if c.step is not None else f"event {c.event}" if c.event is not None else "screen"
         view.checkpoints.append(CheckpointView(
             kind=c.label, title=f"{c.label} {where}", step=c.step, event=c.event,
-            recorded=_screen(bundle, c.recorded),
+            recorded=screen_file(bundle, c.recorded),
             replayed=(report_dir / c.replayed).resolve() if c.replayed else None,
             similarity=c.similarity, diff_fraction=c.diff_fraction, differing=c.differing, passed=c.passed,
             waited=c.waited, synced=c.synced, bbox=c.bbox))

@@ -19,6 +19,7 @@ class MarkInfo(msgspec.Struct, frozen=True):
 class Summary(msgspec.Struct, kw_only=True):
     path: str
     version: int
+    minor: int  # the header's minor format number (0: a version-1.0 bundle)
     started: str
     duration: float
     screen: dict[str, object]
@@ -67,6 +68,7 @@ def summarize(bundle: Bundle) -> Summary:
     return Summary(
         path=str(bundle.path),
         version=h.version,
+        minor=h.minor,
         started=h.started,
         duration=round(last_t, 6),
         screen=msgspec.to_builtins(h.screen),

@@ -197,7 +197,7 @@ def render(s: Summary, ann: Annotations | None = None, kept: KeptReplay | None =
     t = Table(title=f"wf bundle {escape(s.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column()
-    t.add_row("format", f"v{s.version}")
+    t.add_row("format", f"v{s.version}.{s.minor}")
     t.add_row("started", s.started)
     t.add_row("duration", f"{s.duration:.3f} s")
     t.add_row("screen", f"{s.screen['width']}×{s.screen['height']}")

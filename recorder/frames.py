@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from wf.bundle.pixels import Region
@@ -62,15 +62,21 @@ def pre_frame(frames: Sequence[Frame], t: float) -> Frame | None:
     return before[-1] if before else None
 
 
-def settled_frame(frames: Sequence[Frame], last_t: float, upto: float, *, timeout: float) -> Frame | None:
+def settled_frame(frames: Sequence[Frame], last_t: float, upto: float, *, timeout: float,
+                  counts: Callable[[Frame], bool] | None = None) -> Frame | None:
     """The post screen of an action whose last event was at ``last_t``, judged with frames up to ``upto``.
 
-    The first stable frame whose predecessor was also captured after ``last_t`` (the screen settled); after
-    ``timeout`` seconds of continuous change, the newest frame; else None (not decided yet).
+    The first stable frame after the screen changed since ``last_t``, its predecessor also captured after
+    ``last_t`` (the screen changed, then settled); after ``timeout`` seconds without that, the newest frame;
+    else None (not decided yet). A screen that has not changed at all is not settled: an app under load
+    answers a click hundreds of ms late, and two quiet frames would make its click look dead. ``counts``
+    says whether a frame's change can be the action's effect (the merger leaves out known volatile regions).
     """
     after = [f for f in frames if last_t < f.captured <= upto]
+    changed = False
     for prev, f in itertools.pairwise(after):
-        if f.stable and prev.captured > last_t:
+        changed = changed or (prev.changed > 0 and (counts is None or counts(prev)))
+        if changed and f.stable:
             return f
     if after and upto - last_t > timeout:
         return after[-1]

@@ -32,7 +32,7 @@ from wf.recorder.volatile import VolatileTracker, unprompted
 
 INPUT_SLACK = 0.05  # input stamped up to this much in the past may still arrive (server batches)
 MAX_HOLD = 0.25  # never hold input back longer than this waiting for the window poller
-SETTLE_TIMEOUT = 3.0  # an action whose screen never settles gets the latest frame as its post screen
+SETTLE_TIMEOUT = 3.0  # an action whose screen neither changes and settles gets the latest frame by then
 
 
 class StopFlag:
@@ -268,11 +268,16 @@ class Merger:
         post = self._post
         if post is None:
             return
-        chosen = settled_frame(self.frames.snapshot(), post.last_t, upto, timeout=SETTLE_TIMEOUT)
+        chosen = settled_frame(self.frames.snapshot(), post.last_t, upto, timeout=SETTLE_TIMEOUT,
+                               counts=self._may_be_effect)
         if chosen is not None:
             self._post = None
             if not post.excluded and not self._excluded_now(chosen.captured):
                 self._screen(chosen, "post", self._clamp(chosen.captured), excluded=False)
+
+    def _may_be_effect(self, f: Frame) -> bool:
+        """A frame's change can be an action's effect unless it is all inside known volatile regions (a clock)."""
+        return not self.volatile.covers(f.boxes)
 
     def _resolve_post(self, t: float) -> None:
         """The next action starts at ``t``: the previous one's post screen is the last frame before it."""

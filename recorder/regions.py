@@ -44,6 +44,12 @@ def overlaps(a: Box, b: Box, gap: int = 0) -> bool:
             and a[1] < b[1] + b[3] + gap and b[1] < a[1] + a[3] + gap)
 
 
+def contains(outer: Box, inner: Box) -> bool:
+    """Whether ``inner`` lies wholly inside ``outer``."""
+    return (outer[0] <= inner[0] and outer[1] <= inner[1] and inner[0] + inner[2] <= outer[0] + outer[2]
+            and inner[1] + inner[3] <= outer[1] + outer[3])
+
+
 def clip(b: Box, width: int, height: int) -> Box | None:
     """``b`` cut to the screen ``width`` × ``height`` (None when nothing is left)."""
     x0, y0 = max(b[0], 0), max(b[1], 0)

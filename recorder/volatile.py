@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wf.bundle.events import Volatile
-from wf.recorder.regions import Box, overlaps, union
+from wf.recorder.regions import Box, contains, overlaps, union
 
 QUIET = 1.0  # seconds without any input event before a change counts as unprompted
 MIN_CHANGES = 2  # unprompted changes of the same region that make it volatile
@@ -98,6 +98,12 @@ class VolatileTracker:
         region.written, region.written_t = region.box, t
         x, y, w, h = region.box
         return Volatile(t=t, x=x, y=y, width=w, height=h, changes=region.changes)
+
+    def covers(self, boxes: Iterable[Box]) -> bool:
+        """Whether every box lies inside a region already written as volatile (False for no boxes)."""
+        written = [r.written for r in self._regions if r.written is not None]
+        boxes = list(boxes)
+        return bool(boxes) and all(any(contains(w, snap(b)) for w in written) for b in boxes)
 
     def regions(self) -> list[tuple[Box, int]]:
         return [(r.box, r.changes) for r in self._regions]

@@ -1,10 +1,11 @@
-"""The recorder's pure screen parts, without a display: damage-box merging, tiles, the volatile rule."""
+"""The recorder's pure screen parts, without a display: damage-box merging, tiles, the volatile rule, the post rule."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from wf.recorder.frames import Frame, settled_frame
 from wf.recorder.regions import merge_boxes, overlaps, union
 from wf.recorder.tiles import TILE, TileImage
 from wf.recorder.volatile import QUIET, VolatileTracker, snap, unprompted
@@ -143,3 +144,43 @@ def test_memory_stays_bounded_one_off_regions_are_forgotten_first() -> None:
 def test_snap_widens_to_the_grid(box: tuple[int, int, int, int]) -> None:
     s = snap(box)
     assert all(v % 8 == 0 for v in s) and union(s, box) == s
+
+
+def test_a_region_is_covered_only_once_it_was_written_as_volatile_and_only_wholly() -> None:
+    tr = VolatileTracker()
+    clock = (1500, 700, 40, 40)
+    tr.observe(1.0, [clock])
+    assert not tr.covers([clock])  # seen once: not volatile yet, so its change may be an effect
+    tr.observe(2.0, [clock])
+    assert tr.covers([clock]) and tr.covers([(1504, 704, 8, 8)])
+    assert not tr.covers([clock, (100, 100, 8, 8)])  # a change elsewhere too
+    assert not tr.covers([])  # no boxes: nothing is known about the change
+
+
+# -- the post-screen rule ----------------------------------------------------------------------------------
+
+def _f(seq: int, captured: float, changed: float = 0.0, boxes: tuple[tuple[int, int, int, int], ...] = ()) -> Frame:
+    return Frame(seq=seq, captured=captured, bgra=bytes([seq]) * 16, width=2, height=2, x=0, y=0, raw_hash=seq,
+                 changed=changed, boxes=boxes)
+
+
+def test_a_screen_that_has_not_changed_since_the_action_is_not_settled_a_slow_app_is_waited_for() -> None:
+    quiet = [_f(1, 0.1), _f(2, 0.6), _f(3, 0.7), _f(4, 0.8)]  # the app has not drawn yet: quiet frames
+    assert settled_frame(quiet, 0.5, 0.85, timeout=3.0) is None
+    late = [*quiet, _f(5, 0.9, 0.004), _f(6, 1.0)]  # it draws (a small change), then the screen is still
+    chosen = settled_frame(late, 0.5, 1.05, timeout=3.0)
+    assert chosen is not None and chosen.seq == 6
+    chosen = settled_frame(quiet, 0.5, 3.6, timeout=3.0)  # a dead click: the newest frame once timed out
+    assert chosen is not None and chosen.seq == 4
+
+
+def test_a_change_settles_on_the_first_stable_frame_after_it_and_a_volatile_change_is_no_effect() -> None:
+    frames = [_f(1, 0.1), _f(2, 0.6, 0.3), _f(3, 0.7, 0.2), _f(4, 0.8), _f(5, 0.9)]
+    chosen = settled_frame(frames, 0.5, 1.0, timeout=3.0)
+    assert chosen is not None and chosen.seq == 4
+    clock = (1500, 700, 40, 40)
+    ticking = [_f(1, 0.1), _f(2, 0.6, 0.001, (clock,)), _f(3, 0.7), _f(4, 0.8)]
+    chosen = settled_frame(ticking, 0.5, 0.85, timeout=3.0, counts=lambda f: f.boxes != (clock,))
+    assert chosen is None  # the clock ticked: the click's own effect is still to come
+    chosen = settled_frame(ticking, 0.5, 0.85, timeout=3.0)
+    assert chosen is not None and chosen.seq == 3

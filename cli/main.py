@@ -137,7 +137,10 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    code = run()
+    try:
+        code = run()
+    except KeyboardInterrupt:  # Ctrl+C in the few statements run() has outside its own try
+        code = int(ExitCode.INTERRUPTED)
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if code == ExitCode.INTERRUPTED and all(t.daemon for t in others):
         # Stopped from outside (Ctrl+C, a CI timeout's SIGTERM) and everything is released and closed by now:

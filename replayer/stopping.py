@@ -14,6 +14,11 @@ signal stops; later ones are ignored while everything is let go. :meth:`Stopper.
 interrupt out of cleanup that must finish. And a watchdog keeps "exits within 1 s" true whatever blocks:
 ``HARD_STOP`` seconds after the signal, if the replay has not unwound yet, it releases every key and
 button over a connection of its own, ends the processes the replay started and exits with 130.
+
+The watchdog hears the signal through :func:`signal.set_wakeup_fd`, not from the Python-level handler: that
+handler runs only when the main thread is back in the interpreter, and a main thread stuck inside a C call
+(libX11 waiting for a reply) never gets there. The last-resort clean-up gets ``LAST_RESORT`` seconds of its
+own, so an X server that no longer answers cannot keep the process alive either.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -33,6 +39,7 @@ from Xlib.ext.xtest import fake_input
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 RECHECK = 0.002  # seconds between checks while a deferred stop waits for python-xlib to return
 HARD_STOP = 0.75  # seconds after the signal before the watchdog lets go of everything itself and exits
+LAST_RESORT = 0.15  # seconds the watchdog's own clean-up may take before it exits regardless
 INTERRUPTED_EXIT = 130
 POINTER_BUTTONS = ((X.Button1Mask, 1), (X.Button2Mask, 2), (X.Button3Mask, 3), (X.Button4Mask, 4),
                    (X.Button5Mask, 5))
@@ -102,6 +109,8 @@ class Stopper:
         self._old: dict[int, Handler] = {}
         self._done = threading.Event()
         self._last_resort: list[Callable[[], object]] = []
+        self._wake: socket.socket | None = None  # the write end the C-level handler writes signal numbers to
+        self._old_wakeup = -1
 
     @property
     def stopping(self) -> bool:
@@ -117,6 +126,12 @@ class Stopper:
                 self._old[sig] = signal.signal(sig, self._on_alarm if sig == signal.SIGALRM else self._on_signal)
         except ValueError:  # not the main thread: signals stay as they are
             self._restore()
+            return self
+        listen, wake = socket.socketpair()
+        wake.setblocking(False)  # the C-level handler must never block on it
+        self._wake = wake
+        self._old_wakeup = signal.set_wakeup_fd(wake.fileno(), warn_on_full_buffer=False)
+        threading.Thread(target=self._listen, args=(listen,), name="wf-replay-stop", daemon=True).start()
         return self
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
@@ -124,6 +139,12 @@ class Stopper:
         if self._old:
             signal.setitimer(signal.ITIMER_REAL, 0)
         self._restore()
+        if self._wake is not None:
+            signal.set_wakeup_fd(self._old_wakeup)
+            with contextlib.suppress(OSError):
+                self._wake.send(b"\0")  # wakes the listener, which sees the replay is done
+            self._wake.close()
+            self._wake = None
 
     def _restore(self) -> None:
         for sig, h in self._old.items():
@@ -144,8 +165,7 @@ class Stopper:
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping:
             return  # the first signal is being acted on: a second Ctrl+C must not cut the cleanup short
-        self.signum = signum
-        threading.Thread(target=self._watchdog, name="wf-replay-stop", daemon=True).start()
+        self.signum = signum  # the listener thread has heard it already and runs the watchdog
         self._maybe_raise(frame)
 
     def _on_alarm(self, _signum: int, frame: FrameType | None) -> None:
@@ -165,13 +185,33 @@ class Stopper:
         name = signal.Signals(self.signum).name if self.signum is not None else "signal"
         raise KeyboardInterrupt(name)
 
+    def _listen(self, listen: socket.socket) -> None:
+        """The signal numbers the C-level handler wrote; the first stop signal starts the watchdog."""
+        stops = {int(sig) for sig in STOP_SIGNALS}
+        with listen:
+            while not self._done.is_set():
+                try:
+                    got = listen.recv(64)
+                except OSError:
+                    return
+                if not got or self._done.is_set():
+                    return
+                if stops.intersection(got):
+                    self._watchdog()
+                    return
+
     def _watchdog(self) -> None:
         if self._done.wait(self.hard_stop):
             return
+        cleanup = threading.Thread(target=self._run_last_resort, name="wf-replay-last-resort", daemon=True)
+        cleanup.start()
+        cleanup.join(LAST_RESORT)  # an X server that no longer answers must not keep us alive
+        os._exit(INTERRUPTED_EXIT)
+
+    def _run_last_resort(self) -> None:
         for fn in self._last_resort:
             with contextlib.suppress(Exception):
                 fn()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # here too: a full stderr pipe blocks the write, not the exit
             sys.stderr.write("wf: interrupted (the replay did not unwind in time: input released, stopped)\n")
             sys.stderr.flush()
-        os._exit(INTERRUPTED_EXIT)

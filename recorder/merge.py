@@ -32,7 +32,7 @@ from wf.recorder.volatile import VolatileTracker, unprompted
 
 INPUT_SLACK = 0.05  # input stamped up to this much in the past may still arrive (server batches)
 MAX_HOLD = 0.25  # never hold input back longer than this waiting for the window poller
-SETTLE_TIMEOUT = 3.0  # an action whose screen neither changes and settles gets the latest frame by then
+SETTLE_TIMEOUT = 3.0  # s: an action whose screen has not changed and settled by then gets the newest frame
 
 
 class StopFlag:

@@ -51,7 +51,7 @@ def click(d: Display, rec: ScriptedRecording, x: int, y: int, *args: str) -> Non
     time.sleep(0.15)
     rec.pre()
     d.xdotool("click", *args)
-    time.sleep(0.25)
+    time.sleep(0.6)  # 0.25 s was too short once under CI load: Tk had not redrawn the scroll count yet
     rec.post()
 
 
